@@ -1,0 +1,36 @@
+# A UniFormerV2 of width 64, 2 blocks, 32x32 input, 4 frames: the same code
+# paths as UniFormerV2-B16, small enough for CPU tests and demos.
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='UniFormerV2',
+        input_resolution=32,
+        patch_size=16,
+        width=64,
+        layers=2,
+        heads=2,
+        t_size=4,
+        dw_reduction=1.5,
+        backbone_drop_path_rate=0.,
+        temporal_downsample=False,
+        no_lmhra=True,
+        double_lmhra=True,
+        return_list=[0, 1],
+        n_layers=2,
+        n_dim=64,
+        n_head=2,
+        mlp_factor=4.,
+        drop_path_rate=0.,
+        mlp_dropout=[0.5, 0.5],
+        clip_pretrained=False),
+    cls_head=dict(
+        type='UniFormerHead',
+        dropout_ratio=0.5,
+        num_classes=4,
+        in_channels=64,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[114.75, 114.75, 114.75],
+        std=[57.375, 57.375, 57.375],
+        format_shape='NCTHW'))

@@ -1,0 +1,16 @@
+"""MMAction2 plugin: Mixture-of-Modality-Experts with Holistic Token Learning.
+
+``import mome_mmaction`` (or ``custom_imports = dict(imports=['mome_mmaction'])``
+in a config) fixes the shipped stack, makes checkpoint loading weights-only
+with an allow-list, and registers our components into MMAction2's registries.
+"""
+from .utils import apply_stack_fixes, register_weights_only_loader
+
+# Before anything below imports mmaction.models.
+apply_stack_fixes()
+register_weights_only_loader()
+
+from . import engine  # noqa: E402,F401
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

@@ -1,0 +1,7 @@
+from .synthetic_videos import (MOTION_CLASSES, make_motion_videos,
+                               moving_square_frames, write_video)
+
+__all__ = [
+    'MOTION_CLASSES', 'make_motion_videos', 'moving_square_frames',
+    'write_video'
+]

@@ -1,0 +1,3 @@
+from .portable_runner import PortableRunner
+
+__all__ = ['PortableRunner']

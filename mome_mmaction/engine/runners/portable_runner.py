@@ -1,0 +1,56 @@
+"""An mmengine ``Runner`` whose distributed launch also works without CUDA."""
+import datetime
+from typing import Dict, Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.dist import is_distributed
+from mmengine.runner import Runner
+from torch import nn
+
+from mmaction.registry import RUNNERS
+
+
+@RUNNERS.register_module()
+class PortableRunner(Runner):
+    """``Runner`` that launches distributed jobs on CPU machines too.
+
+    With CUDA it is mmengine's ``Runner`` unchanged (NCCL, one device per
+    process). Without CUDA, mmengine's ``init_dist`` would call
+    ``torch.cuda.set_device`` and DDP would be given a CUDA device id; this
+    runner instead joins the ``torch.distributed.run`` (``--launcher
+    pytorch``) process group with the gloo backend and wraps the model in DDP
+    without device ids, so ``tools/dist_train.sh CONFIG 2`` runs 2 real
+    processes on a CPU machine. Select it with ``runner_type =
+    'PortableRunner'`` in a config (our ``default_runtime`` does).
+    """
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        """Join a gloo process group on CPU, then set up as mmengine does."""
+        if (self.distributed and not is_distributed()
+                and not torch.cuda.is_available()):
+            if self.launcher != 'pytorch':
+                raise RuntimeError(
+                    f'--launcher {self.launcher} needs CUDA; on a machine '
+                    'without CUDA launch with torchrun and --launcher pytorch '
+                    '(tools/dist_train.sh does).')
+            dist_cfg = dict(env_cfg.get('dist_cfg', {}))
+            dist_cfg['backend'] = 'gloo'
+            if dist_cfg.get('timeout') is not None:
+                dist_cfg['timeout'] = datetime.timedelta(
+                    seconds=dist_cfg['timeout'])
+            torch_dist.init_process_group(**dist_cfg)
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: nn.Module) -> nn.Module:
+        """Wrap as mmengine does; on CPU, give DDP no device ids."""
+        if self.distributed and not torch.cuda.is_available():
+            model_wrapper_cfg = dict(
+                model_wrapper_cfg or dict(
+                    type='MMDistributedDataParallel',
+                    broadcast_buffers=False,
+                    find_unused_parameters=self.cfg.get(
+                        'find_unused_parameters', False)))
+            model_wrapper_cfg.setdefault('device_ids', None)
+        return super().wrap_model(model_wrapper_cfg, model)

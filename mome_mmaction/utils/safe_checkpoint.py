@@ -1,0 +1,112 @@
+"""Weights-only checkpoint loading with an explicit allow-list.
+
+torch >= 2.6 unpickles checkpoints with ``weights_only=True``, which refuses
+the few non-tensor types mmengine writes into every checkpoint (the message
+hub's ``HistoryBuffer`` and the numpy arrays inside it), so ``--resume`` and
+``load_from`` fail. Instead of falling back to full unpickling (which runs
+whatever code a file names), :func:`load_checkpoint_weights_only` keeps
+weights-only loading and allows exactly those types.
+"""
+import os.path as osp
+import pickle
+import re
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+_NUMPY_RECONSTRUCT = np._core.multiarray._reconstruct
+_NUMPY_SCALAR = np._core.multiarray.scalar
+# HistoryBuffer registers these in ``_statistics_methods`` on first use only.
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner: type, name: str) -> Callable:
+    """Resolve ``getattr(HistoryBuffer, name)`` in a pickle, and nothing else.
+
+    mmengine pickles each ``HistoryBuffer``'s statistics methods as
+    ``getattr(HistoryBuffer, 'mean')`` and so on. A general ``getattr`` would
+    reach any attribute of any allowed type (``ndarray.tofile`` writes files),
+    so only registered statistics of ``HistoryBuffer`` resolve.
+    """
+    allowed = {*_HISTORY_BUFFER_STATISTICS, *HistoryBuffer._statistics_methods}
+    if owner is not HistoryBuffer or name not in allowed:
+        raise pickle.UnpicklingError(
+            f'getattr({getattr(owner, "__name__", owner)!r}, {name!r}) is not '
+            'an allowed checkpoint entry; only HistoryBuffer statistics are')
+    return getattr(HistoryBuffer, name)
+
+
+#: Every non-tensor global an mmengine/MMAction2 checkpoint of ours needs,
+#: under the names numpy 1.x and 2.x pickle them with.
+CHECKPOINT_SAFE_GLOBALS = [
+    HistoryBuffer,
+    (history_buffer_statistic, 'builtins.getattr'),
+    np.ndarray,
+    np.dtype,
+    (_NUMPY_RECONSTRUCT, 'numpy._core.multiarray._reconstruct'),
+    (_NUMPY_RECONSTRUCT, 'numpy.core.multiarray._reconstruct'),
+    (_NUMPY_SCALAR, 'numpy._core.multiarray.scalar'),
+    (_NUMPY_SCALAR, 'numpy.core.multiarray.scalar'),
+    # dtype classes for numeric, bool, bytes, str and datetime arrays; not
+    # object ('O') or void ('V') arrays.
+    *{type(np.dtype(code))
+      for code in np.typecodes['All'] if code not in 'OV'},
+]
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs a type outside :data:`CHECKPOINT_SAFE_GLOBALS`."""
+
+
+def _refused_global(error: Exception) -> str:
+    """The global torch's weights-only unpickler refused, as ``module.name``."""
+    found = re.search(r"GLOBAL ([\w.]+)|got <class '([\w.]+)'>", str(error))
+    return (found.group(1) or found.group(2)) if found else str(error)
+
+
+def load_checkpoint_weights_only(
+        filename: str,
+        map_location: Optional[Union[str, Callable, torch.device]] = None
+) -> Any:
+    """Load a local checkpoint weights-only, allowing our checkpoint types.
+
+    Registered as mmengine's loader for local paths, so ``load_from``,
+    ``--resume`` and ``init_cfg=dict(type='Pretrained', ...)`` all use it.
+
+    Args:
+        filename (str): Path of the checkpoint file.
+        map_location: As for :func:`torch.load`.
+
+    Returns:
+        The unpickled checkpoint (usually a dict).
+
+    Raises:
+        FileNotFoundError: ``filename`` is not a file.
+        UnsafeCheckpointError: The file needs a type that is not allowed,
+            e.g. a pickled callable; the message names the file and the type.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise UnsafeCheckpointError(
+            f'Refused to load checkpoint {filename}: it contains '
+            f'`{_refused_global(error)}`, which is not among the types '
+            'mome_mmaction allows in a checkpoint (tensors, numpy arrays, '
+            'mmengine HistoryBuffer and plain Python containers). '
+            'Checkpoints are always loaded weights-only so that a file can '
+            'never run code; re-save its tensors (e.g. its state_dict) in a '
+            'trusted environment to use it.') from error
+
+
+def register_weights_only_loader() -> None:
+    """Make :func:`load_checkpoint_weights_only` mmengine's local loader."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_checkpoint_weights_only, force=True)

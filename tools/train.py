@@ -1,0 +1,10 @@
+"""Train a recognizer: MMAction2's ``tools/train.py`` with mome_mmaction loaded.
+
+Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+[--amp] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]``.
+"""
+import mome_mmaction  # noqa: F401  (stack fixes, safe loading, registries)
+from mome_mmaction.utils import run_mmaction_tool
+
+if __name__ == '__main__':
+    run_mmaction_tool('train.py')
