@@ -1,0 +1,51 @@
+"""Shared fixtures: generated videos and a helper to run our tools."""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+import mome_mmaction  # noqa: F401  (stack fixes before any mmaction import)
+from mome_mmaction.datasets import make_motion_videos
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope='session')
+def motion_videos_workspace(tmp_path_factory) -> Path:
+    """A folder with ``data/motion_videos`` as the smoke config expects."""
+    workspace = tmp_path_factory.mktemp('motion_workspace')
+    make_motion_videos(workspace / 'data' / 'motion_videos', seed=0)
+    return workspace
+
+
+def free_port() -> int:
+    """A TCP port on localhost nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run_tool(args: List[str], cwd: Path,
+             timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a command from the repo's ``tools/`` with this interpreter.
+
+    ``args[0]`` is a tool path relative to the repo root; ``.sh`` tools run
+    under bash with ``PYTHON`` set to this interpreter and a free ``PORT``.
+    Fails the test with the command's output if it exits non-zero.
+    """
+    tool = REPO_ROOT / args[0]
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
+               PYTHON=sys.executable, PORT=str(free_port()))
+    command = (['bash', str(tool)] if tool.suffix == '.sh' else
+               [sys.executable, str(tool)]) + [str(arg) for arg in args[1:]]
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f'{" ".join(command)} exited {result.returncode}:\n'
+                    f'{result.stdout[-6000:]}\n{result.stderr[-6000:]}')
+    return result

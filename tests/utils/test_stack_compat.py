@@ -1,0 +1,38 @@
+import importlib.util
+import sys
+
+import pytest
+
+import mome_mmaction  # noqa: F401
+from mome_mmaction.utils import stack_compat
+
+
+def test_mmaction_models_imports_after_mome_mmaction():
+    import mmaction.models  # noqa: F401
+    from mmaction.registry import MODELS
+    assert MODELS.get('Recognizer3D') is not None
+    assert MODELS.get('UniFormerV2') is not None
+
+
+def test_stand_in_drn_only_where_the_wheel_lacks_it():
+    if stack_compat._drn_package_missing():
+        # The shipped 1.2.0 wheel: the stand-in is registered, and says why.
+        from mmaction.models.localizers import DRN
+        with pytest.raises(ImportError, match='not shipped'):
+            DRN()
+    # Already patched or complete: nothing more is done.
+    assert stack_compat.patch_missing_drn() is False
+
+
+def test_complete_install_is_left_untouched(tmp_path, monkeypatch):
+    (tmp_path / 'mmaction' / 'models' / 'localizers' / 'drn').mkdir(
+        parents=True)
+    spec = importlib.util.spec_from_file_location(
+        'mmaction', tmp_path / 'mmaction' / '__init__.py',
+        submodule_search_locations=[str(tmp_path / 'mmaction')])
+    monkeypatch.setattr(stack_compat.importlib.util, 'find_spec',
+                        lambda name: spec)
+    monkeypatch.delitem(sys.modules, stack_compat.DRN_MODULE, raising=False)
+    assert stack_compat._drn_package_missing() is False
+    assert stack_compat.patch_missing_drn() is False
+    assert stack_compat.DRN_MODULE not in sys.modules
