@@ -1,7 +1,8 @@
+from .transforms import CorruptModality, DropModality, ModalityDropout
 from .synthetic_videos import (MOTION_CLASSES, make_motion_videos,
                                moving_square_frames, write_video)
 
 __all__ = [
-    'MOTION_CLASSES', 'make_motion_videos', 'moving_square_frames',
+    'CorruptModality', 'DropModality', 'ModalityDropout',     'MOTION_CLASSES', 'make_motion_videos', 'moving_square_frames',
     'write_video'
 ]

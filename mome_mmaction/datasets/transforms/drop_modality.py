@@ -1,0 +1,43 @@
+"""Test-time sensor failure: one modality delivers black frames."""
+from typing import Dict
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmaction.registry import TRANSFORMS
+
+
+def modality_array(results: Dict, modality: str,
+                   transform: str) -> np.ndarray:
+    """``results[modality]`` or a clear error naming what the sample has."""
+    if modality not in results:
+        raise KeyError(
+            f"{transform}: the sample has no modality '{modality}' "
+            f'(keys: {sorted(key for key in results if not key.startswith("_"))}); '
+            'put it after SynchronizedModalityTransforms and name a key of '
+            'its modalities')
+    return results[modality]
+
+
+@TRANSFORMS.register_module()
+class DropModality(BaseTransform):
+    """Replace one modality's frames by zeros (a dead or unplugged camera).
+
+    Place after ``SynchronizedModalityTransforms`` and before
+    ``PackActionInputs``. Other modalities are untouched.
+
+    Args:
+        modality (str): Input key of the failing modality, e.g. ``'ir'``.
+    """
+
+    def __init__(self, modality: str) -> None:
+        self.modality = modality
+
+    def transform(self, results: Dict) -> Dict:
+        """Zero ``results[modality]`` of shape (num_clips, C, T, H, W)."""
+        frames = modality_array(results, self.modality, 'DropModality')
+        results[self.modality] = np.zeros_like(frames)
+        return results
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(modality='{self.modality}')"
