@@ -1,0 +1,3 @@
+from .gate_weight_metric import GateWeightMetric
+
+__all__ = ['GateWeightMetric']
