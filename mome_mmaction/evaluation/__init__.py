@@ -1,10 +1,13 @@
+from .gate_report import (confusion_matrix, per_class_table,
+                          predictions_to_arrays, write_gate_report)
 from .metrics import GateWeightMetric
 from .paper_results import PAPER_MOME_HTL_SPLIT0, PAPER_RESULTS, PaperResult
 from .split_report import (read_split_metrics, report_rows, summarize_run,
                            to_markdown, write_csv)
 
 __all__ = [
-    'GateWeightMetric',     'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult',
-    'read_split_metrics', 'report_rows', 'summarize_run', 'to_markdown',
-    'write_csv'
+    'confusion_matrix', 'GateWeightMetric', 'PAPER_MOME_HTL_SPLIT0',
+    'PAPER_RESULTS', 'PaperResult', 'per_class_table',
+    'predictions_to_arrays', 'read_split_metrics', 'report_rows',
+    'summarize_run', 'to_markdown', 'write_csv', 'write_gate_report'
 ]

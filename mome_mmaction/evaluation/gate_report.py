@@ -1,0 +1,129 @@
+"""Per-class gate weights and confusion matrix from dumped predictions."""
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+from .split_report import to_markdown, write_csv
+
+
+def predictions_to_arrays(predictions: Sequence[Dict]) -> Dict[str, np.ndarray]:
+    """Stack what ``tools/test.py --dump`` wrote for each sample.
+
+    Args:
+        predictions (Sequence[dict]): Dumped data samples, each with
+            ``gt_label`` (1,), ``pred_score`` (num_classes,) and
+            ``gate_weights`` (N,).
+
+    Returns:
+        dict: ``labels`` (S,), ``predicted`` (S,), ``gate_weights`` (S, N).
+    """
+    for index, sample in enumerate(predictions):
+        missing = [key for key in ('gt_label', 'pred_score', 'gate_weights')
+                   if key not in sample]
+        if missing:
+            raise KeyError(
+                f'prediction {index} has no {missing} (keys: '
+                f'{sorted(sample)}); dump a model whose head returns gate '
+                'weights, e.g. MoMERecognizer with TokenVotingGateHead')
+    return dict(
+        labels=np.array([int(s['gt_label'].reshape(-1)[0])
+                         for s in predictions]),
+        predicted=np.array([int(np.asarray(s['pred_score']).argmax())
+                            for s in predictions]),
+        gate_weights=np.stack([np.asarray(s['gate_weights'], np.float64)
+                               for s in predictions]))
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray,
+                     num_classes: int) -> np.ndarray:
+    """Counts (num_classes, num_classes): row = true class, column = predicted."""
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def per_class_table(arrays: Dict[str, np.ndarray], classes: Sequence[str],
+                    modalities: Sequence[str]) -> List[List]:
+    """Header plus a row per class present: count, accuracy, mean weights."""
+    rows = [['class', 'samples', 'top1'] + [f'gate {m}' for m in modalities]]
+    for class_id, name in enumerate(classes):
+        mask = arrays['labels'] == class_id
+        if not mask.any():
+            continue
+        accuracy = float(np.mean(arrays['predicted'][mask] == class_id))
+        weights = arrays['gate_weights'][mask].mean(axis=0)
+        rows.append([name, int(mask.sum()), round(accuracy, 4)] +
+                    [round(float(w), 4) for w in weights])
+    overall = arrays['gate_weights'].mean(axis=0)
+    rows.append(['all', len(arrays['labels']),
+                 round(float(np.mean(arrays['predicted'] == arrays['labels'])),
+                       4)] + [round(float(w), 4) for w in overall])
+    return rows
+
+
+def write_gate_report(predictions: Sequence[Dict], classes: Sequence[str],
+                      modalities: Sequence[str], out_dir: Path) -> List[Path]:
+    """Write the gate tables and plots into ``out_dir``.
+
+    Files: ``gate_weights_per_class.csv`` / ``.md`` / ``.png`` (stacked bars
+    of the mean weight per modality for each class) and
+    ``confusion_matrix.csv`` / ``.png`` (rows normalized to 1).
+
+    Returns:
+        list[Path]: The files written.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    arrays = predictions_to_arrays(predictions)
+    if arrays['gate_weights'].shape[1] != len(modalities):
+        raise ValueError(
+            f'gate weights have {arrays["gate_weights"].shape[1]} entries '
+            f'but the config names modalities {list(modalities)}')
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = per_class_table(arrays, classes, modalities)
+    files = [out_dir / name for name in (
+        'gate_weights_per_class.csv', 'gate_weights_per_class.md',
+        'gate_weights_per_class.png', 'confusion_matrix.csv',
+        'confusion_matrix.png')]
+    write_csv(rows, files[0])
+    files[1].write_text(
+        to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')
+
+    names = [row[0] for row in rows[1:]]
+    weights = np.array([row[3:] for row in rows[1:]], dtype=float)
+    figure, axis = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
+    left = np.zeros(len(names))
+    for index, modality in enumerate(modalities):
+        axis.barh(names, weights[:, index], left=left, label=modality)
+        left += weights[:, index]
+    axis.invert_yaxis()
+    axis.set_xlim(0, 1)
+    axis.set_xlabel('mean gate weight')
+    axis.legend(loc='lower right')
+    axis.set_title('Gate weight per class and modality')
+    figure.tight_layout()
+    figure.savefig(files[2], dpi=120)
+    plt.close(figure)
+
+    matrix = confusion_matrix(arrays['labels'], arrays['predicted'],
+                              len(classes))
+    write_csv([['true \\ predicted', *classes]] +
+              [[name, *counts] for name, counts in zip(classes,
+                                                        matrix.tolist())],
+              files[3])
+    normalized = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = 0.3 * len(classes) + 3
+    figure, axis = plt.subplots(figsize=(size, size))
+    image = axis.imshow(normalized, cmap='Blues', vmin=0, vmax=1)
+    axis.set_xticks(range(len(classes)), classes, rotation=90, fontsize=7)
+    axis.set_yticks(range(len(classes)), classes, fontsize=7)
+    axis.set_xlabel('predicted')
+    axis.set_ylabel('true')
+    figure.colorbar(image, fraction=0.046)
+    figure.tight_layout()
+    figure.savefig(files[4], dpi=120)
+    plt.close(figure)
+    return files

@@ -1,0 +1,50 @@
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from mome_mmaction.evaluation import (confusion_matrix, predictions_to_arrays,
+                                      write_gate_report)
+
+
+def fake_predictions():
+    """Class 0 leans on rgb, class 1 on ir; one class-1 sample is wrong."""
+    samples = []
+    for label, weights, predicted in ((0, [0.8, 0.2], 0), (0, [0.6, 0.4], 0),
+                                      (1, [0.1, 0.9], 1), (1, [0.3, 0.7], 0)):
+        score = torch.zeros(3)
+        score[predicted] = 1
+        samples.append(dict(gt_label=torch.tensor([label]), pred_score=score,
+                            gate_weights=torch.tensor(weights)))
+    return samples
+
+
+def test_confusion_matrix_counts():
+    arrays = predictions_to_arrays(fake_predictions())
+    np.testing.assert_array_equal(
+        confusion_matrix(arrays['labels'], arrays['predicted'], 3),
+        [[2, 0, 0], [1, 1, 0], [0, 0, 0]])
+
+
+def test_gate_report_files(tmp_path):
+    files = write_gate_report(fake_predictions(), ['drinking', 'eating',
+                                                   'writing'],
+                              ('rgb', 'ir'), tmp_path)
+    assert all(path.is_file() and path.stat().st_size > 0 for path in files)
+    rows = list(csv.reader(open(tmp_path / 'gate_weights_per_class.csv')))
+    assert rows[0] == ['class', 'samples', 'top1', 'gate rgb', 'gate ir']
+    assert rows[1] == ['drinking', '2', '1.0', '0.7', '0.3']
+    assert rows[2] == ['eating', '2', '0.5', '0.2', '0.8']
+    assert rows[3] == ['all', '4', '0.75', '0.45', '0.55']
+    assert (tmp_path / 'confusion_matrix.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_predictions_without_gate_weights_are_refused(tmp_path):
+    samples = fake_predictions()
+    del samples[2]['gate_weights']
+    with pytest.raises(KeyError, match='prediction 2 has no'):
+        write_gate_report(samples, ['a', 'b', 'c'], ('rgb', 'ir'), tmp_path)
+    with pytest.raises(ValueError, match='modalities'):
+        write_gate_report(fake_predictions(), ['a', 'b', 'c'],
+                          ('rgb', 'ir', 'depth'), tmp_path)
