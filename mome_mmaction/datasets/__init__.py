@@ -1,7 +1,19 @@
+from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
+                               DRIVEACT_MIDLEVEL_CLASSES,
+                               DriveActAnnotationError, DriveActDataset,
+                               load_driveact_samples)
+from .synthetic_driveact import (SYNTHETIC_DRIVEACT_CLASSES, decode_instant,
+                                 make_synthetic_driveact)
 from .synthetic_videos import (MOTION_CLASSES, make_motion_videos,
                                moving_square_frames, write_video)
+from .transforms import (FrameRangeError, SynchronizedModalityTransforms,
+                         VideoReadError)
 
 __all__ = [
-    'MOTION_CLASSES', 'make_motion_videos', 'moving_square_frames',
-    'write_video'
+    'DEFAULT_DRIVEACT_MODALITIES', 'DRIVEACT_MIDLEVEL_CLASSES',
+    'DriveActAnnotationError', 'DriveActDataset', 'FrameRangeError',
+    'MOTION_CLASSES', 'SYNTHETIC_DRIVEACT_CLASSES',
+    'SynchronizedModalityTransforms', 'VideoReadError', 'decode_instant',
+    'load_driveact_samples', 'make_motion_videos', 'make_synthetic_driveact',
+    'moving_square_frames', 'write_video'
 ]

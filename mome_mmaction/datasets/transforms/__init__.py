@@ -1,0 +1,5 @@
+from .synchronized_modality_transforms import (FrameRangeError,
+                                               SynchronizedModalityTransforms,
+                                               VideoReadError)
+
+__all__ = ['FrameRangeError', 'SynchronizedModalityTransforms', 'VideoReadError']
