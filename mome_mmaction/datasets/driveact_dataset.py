@@ -1,5 +1,6 @@
 """Drive&Act chunks, aligned across camera views."""
 import csv
+import logging
 import os.path as osp
 from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -327,5 +328,5 @@ class DriveActDataset(BaseActionDataset):
                 f'skipped sample {idx} ({sum(self.skipped_videos.values())} '
                 f'skipped so far in this process): {error}',
                 logger='current',
-                level='WARNING')
+                level=logging.WARNING)
             return None

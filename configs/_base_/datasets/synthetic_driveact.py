@@ -95,22 +95,23 @@ test_dataloader = dict(
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
 
+# Per-modality mean/std measured on the generated frames (seed 0); use as
 # model = dict(data_preprocessor=driveact_data_preprocessor) in a model config.
 driveact_data_preprocessor = dict(
     type='MultiModalDataPreprocessor',
     preprocessors=dict(
         rgb=dict(
             type='ActionDataPreprocessor',
-            mean=[114.75, 114.75, 114.75],
-            std=[57.375, 57.375, 57.375],
+            mean=[45.5, 46.3, 44.7],
+            std=[57.1, 56.8, 55.4],
             format_shape='NCTHW'),
         ir=dict(
             type='ActionDataPreprocessor',
-            mean=[60., 60., 60.],
-            std=[60., 60., 60.],
+            mean=[55.8, 55.8, 55.8],
+            std=[62.9, 62.9, 62.9],
             format_shape='NCTHW'),
         depth=dict(
             type='ActionDataPreprocessor',
-            mean=[70., 70., 70.],
-            std=[40., 40., 40.],
+            mean=[63.7, 63.7, 63.7],
+            std=[54.5, 54.5, 54.5],
             format_shape='NCTHW')))

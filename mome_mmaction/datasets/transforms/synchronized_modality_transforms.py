@@ -148,6 +148,9 @@ class SynchronizedModalityTransforms(BaseTransform):
             if name not in ('modality_infos', 'modality_metas')
             and name not in infos
         }
+        # Every view is decoded as a 3-channel image video ('RGB' for
+        # MMAction2's transforms, e.g. Flip), IR and depth included.
+        shared.setdefault('modality', 'RGB')
         per_modality = {
             key: {
                 **shared, 'filename': infos[key]['filename'],
