@@ -28,8 +28,9 @@ import mome_mmaction  # noqa: F401  (registers our components)
 from mmaction.registry import DATASETS
 from mome_mmaction.datasets import make_synthetic_driveact
 
-DEFAULT_CONFIG = (Path(__file__).parents[1] / 'configs' / '_base_' /
-                  'datasets' / 'synthetic_driveact.py')
+DEFAULT_CONFIG = (
+    Path(__file__).parents[1] / 'configs' / '_base_' / 'datasets' /
+    'synthetic_driveact.py')
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,8 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data-root', help='default: generate synthetic data')
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--epochs', type=int, default=3,
-                        help='epochs per timed pass')
+    parser.add_argument(
+        '--epochs', type=int, default=3, help='epochs per timed pass')
     parser.add_argument('--rounds', type=int, default=3)
     return parser.parse_args()
 
@@ -90,8 +91,8 @@ def main() -> None:
                          args.batch_size)
         }
         for key, view in modalities.items():
-            loaders[key] = build_loader(dataset_cfg, {key: view},
-                                        args.workers, args.batch_size)
+            loaders[key] = build_loader(dataset_cfg, {key: view}, args.workers,
+                                        args.batch_size)
         clips = len(loaders[names[0]].dataset) * args.epochs
         for loader in loaders.values():  # warm up workers and file cache
             timed_pass(loader, 1)
@@ -99,8 +100,10 @@ def main() -> None:
         for _ in range(args.rounds):
             for name in names:
                 seconds[name].append(timed_pass(loaders[name], args.epochs))
-        median = {name: statistics.median(times)
-                  for name, times in seconds.items()}
+        median = {
+            name: statistics.median(times)
+            for name, times in seconds.items()
+        }
         print(f'{clips} clips per pass, {args.workers} workers, batch '
               f'{args.batch_size}, median of {args.rounds} rounds')
         for name in names:

@@ -46,8 +46,8 @@ def check_driveact(data_root: str,
     classes = tuple(classes or DRIVEACT_MIDLEVEL_CLASSES)
     errors, counts = [], {}
     # video -> {(start, length): (csv file, row)}
-    ranges: Dict[str, Dict[Tuple[int, int], Tuple[str, int]]] = defaultdict(
-        dict)
+    ranges: Dict[str, Dict[Tuple[int, int], Tuple[str,
+                                                  int]]] = defaultdict(dict)
     for split in splits:
         for subset in subsets:
             for view in modalities.values():
@@ -71,8 +71,8 @@ def check_driveact(data_root: str,
                 if message not in errors:
                     errors.append(message)
                 continue
-            counts[(split, subset)] = Counter(
-                sample['activity'] for sample in samples)
+            counts[(split, subset)] = Counter(sample['activity']
+                                              for sample in samples)
     num_ranges = sum(len(video_ranges) for video_ranges in ranges.values())
     bar = ProgressBar(num_ranges) if progress and num_ranges else None
     for filename, video_ranges in sorted(ranges.items()):
@@ -89,10 +89,9 @@ def check_driveact(data_root: str,
         num_frames = len(reader)
         for (start, length), (ann_file, row) in sorted(video_ranges.items()):
             if start + length > num_frames:
-                errors.append(
-                    f'{ann_file} row {row}: frames [{start}, '
-                    f'{start + length}) outside video {filename} '
-                    f'({num_frames} frames)')
+                errors.append(f'{ann_file} row {row}: frames [{start}, '
+                              f'{start + length}) outside video {filename} '
+                              f'({num_frames} frames)')
             else:
                 try:
                     reader.get_batch([start, start + length - 1]).asnumpy()
@@ -113,18 +112,21 @@ def format_class_counts(counts: Dict, classes: Sequence[str]) -> str:
         counts,
         key=lambda column: (column[0], SUBSETS.index(column[1])
                             if column[1] in SUBSETS else len(SUBSETS)))
-    absent = [name for name in classes
-              if not any(counts[column][name] for column in columns)]
+    absent = [
+        name for name in classes
+        if not any(counts[column][name] for column in columns)
+    ]
     classes = [name for name in classes if name not in absent]
     names = [f'split_{split}.{subset}' for split, subset in columns]
     width = max(len(name) for name in classes) if classes else 8
     lines = ['class'.ljust(width) + ''.join(f'{name:>16}' for name in names)]
     for name in classes:
         lines.append(
-            name.ljust(width) +
-            ''.join(f'{counts[column][name]:>16}' for column in columns))
-    lines.append('total'.ljust(width) + ''.join(
-        f'{sum(counts[column].values()):>16}' for column in columns))
+            name.ljust(width) + ''.join(f'{counts[column][name]:>16}'
+                                        for column in columns))
+    lines.append('total'.ljust(width) +
+                 ''.join(f'{sum(counts[column].values()):>16}'
+                         for column in columns))
     if absent:
         lines.append(f'{len(absent)} classes without chunks: {absent}')
     return '\n'.join(lines)

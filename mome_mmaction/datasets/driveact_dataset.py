@@ -63,9 +63,11 @@ def recording_stem(file_id: str) -> str:
         file_id
 
 
-def read_driveact_view_csv(csv_file: str, view: str, data_root: str,
-                           frame_end_inclusive: bool = False
-                           ) -> Dict[ChunkKey, dict]:
+def read_driveact_view_csv(
+        csv_file: str,
+        view: str,
+        data_root: str,
+        frame_end_inclusive: bool = False) -> Dict[ChunkKey, dict]:
     """Read one view's chunk CSV into chunk key -> chunk.
 
     Args:
@@ -96,7 +98,9 @@ def read_driveact_view_csv(csv_file: str, view: str, data_root: str,
     with open(csv_file, newline='') as stream:
         reader = csv.DictReader(stream)
         columns = [name.strip() for name in (reader.fieldnames or [])]
-        missing = [name for name in DRIVEACT_CSV_COLUMNS if name not in columns]
+        missing = [
+            name for name in DRIVEACT_CSV_COLUMNS if name not in columns
+        ]
         if missing:
             raise DriveActAnnotationError(
                 f'{csv_file} row 1: header {columns} lacks columns '
@@ -175,9 +179,10 @@ def load_driveact_samples(data_root: str,
                          'view, e.g. {"rgb": "kinect_color"}')
     class_ids = {name: index for index, name in enumerate(classes)}
     chunks_per_key = {
-        key: read_driveact_view_csv(
-            driveact_csv_path(data_root, view, split, subset), view,
-            data_root, frame_end_inclusive)
+        key:
+        read_driveact_view_csv(
+            driveact_csv_path(data_root, view, split, subset), view, data_root,
+            frame_end_inclusive)
         for key, view in modalities.items()
     }
     keys = list(modalities)
@@ -223,8 +228,9 @@ def _check_same_chunks(reference: Dict[ChunkKey, dict],
         for chunk_key, chunk in present.items():
             if chunk_key not in absent:
                 absent_chunk = next(iter(absent.values()), None)
-                absent_file = (absent_chunk['ann_file']
-                               if absent_chunk else 'the other view')
+                absent_file = (
+                    absent_chunk['ann_file']
+                    if absent_chunk else 'the other view')
                 raise DriveActAnnotationError(
                     f'chunk (participant_id, recording, annotation_id, '
                     f'chunk_id) = {chunk_key} at {chunk["ann_file"]} row '
@@ -260,8 +266,8 @@ class DriveActDataset(BaseActionDataset):
             frame. Defaults to False (exclusive).
         skip_unreadable (bool): Training only: a sample whose video is
             missing or cannot be decoded is skipped (another sample is drawn),
-            counted per path in ``skipped_videos`` and logged with its path. Defaults
-            to False (raise :class:`VideoReadError`).
+            counted per path in ``skipped_videos`` and logged with its
+            path. Defaults to False (raise :class:`VideoReadError`).
         test_mode (bool): Validation/testing. Defaults to False.
         **kwargs: Passed to :class:`BaseActionDataset`.
     """

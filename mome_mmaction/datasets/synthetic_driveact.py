@@ -72,9 +72,8 @@ def decode_instant(frame: np.ndarray) -> int:
     block = frame.shape[1] // INSTANT_BITS
     instant = 0
     for bit in range(INSTANT_BITS):
-        centre = frame[2:INSTANT_BAND_ROWS - 2,
-                       bit * block + block // 2 - 1:bit * block + block // 2 +
-                       1]
+        middle = bit * block + block // 2
+        centre = frame[2:INSTANT_BAND_ROWS - 2, middle - 1:middle + 1]
         if centre.mean() > 127:
             instant |= 1 << bit
     return instant
@@ -100,10 +99,9 @@ def _actor_state(motion: str, progress: float,
     return centre_y, centre_x, side
 
 
-def _render(view: str, size: Tuple[int, int], state: Tuple[float, float,
-                                                            float],
-            colour: np.ndarray, corruption: str,
-            rng: np.random.Generator) -> np.ndarray:
+def _render(view: str, size: Tuple[int, int],
+            state: Tuple[float, float, float], colour: np.ndarray,
+            corruption: str, rng: np.random.Generator) -> np.ndarray:
     """One BGR frame of ``view`` showing the actor at ``state``."""
     height, width = size
     if view == 'kinect_color':
@@ -114,8 +112,7 @@ def _render(view: str, size: Tuple[int, int], state: Tuple[float, float,
         value = np.array([220.])
     else:  # depth: a smooth ramp behind the actor
         ramp = np.linspace(30, 90, width, dtype=np.float32)
-        frame = np.broadcast_to(ramp[None, :, None],
-                                (height, width, 1)).copy()
+        frame = np.broadcast_to(ramp[None, :, None], (height, width, 1)).copy()
         frame += rng.normal(0, 4, frame.shape)
         value = np.array([170.])
     centre_y, centre_x, side = state
@@ -130,15 +127,16 @@ def _render(view: str, size: Tuple[int, int], state: Tuple[float, float,
     return frame if frame.shape[2] == 3 else np.repeat(frame, 3, axis=2)
 
 
-def make_synthetic_driveact(out_dir: Union[str, Path],
-                            seed: int = 0,
-                            num_participants: int = 6,
-                            annotations_per_class: int = 2,
-                            chunk_len: int = 16,
-                            corrupt_prob: float = 0.5,
-                            classes: Sequence[str] = SYNTHETIC_DRIVEACT_CLASSES,
-                            views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES)
-                            ) -> Dict:
+def make_synthetic_driveact(
+    out_dir: Union[str, Path],
+    seed: int = 0,
+    num_participants: int = 6,
+    annotations_per_class: int = 2,
+    chunk_len: int = 16,
+    corrupt_prob: float = 0.5,
+    classes: Sequence[str] = SYNTHETIC_DRIVEACT_CLASSES,
+    views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES)
+) -> Dict:
     """Write videos and chunk CSVs in the Drive&Act layout.
 
     Writes ``OUT/<view>/vp<P>/run1b_<timestamp>.<view>.mp4`` (one recording
@@ -168,8 +166,9 @@ def make_synthetic_driveact(out_dir: Union[str, Path],
     Returns:
         dict: The contents of ``synthetic_driveact.json``.
     """
-    unknown = [name for name in classes if name not in
-               SYNTHETIC_DRIVEACT_MOTIONS]
+    unknown = [
+        name for name in classes if name not in SYNTHETIC_DRIVEACT_MOTIONS
+    ]
     if unknown:
         raise ValueError(f'classes {unknown} have no synthetic motion; '
                          f'choose from {list(SYNTHETIC_DRIVEACT_MOTIONS)}')
@@ -190,18 +189,25 @@ def make_synthetic_driveact(out_dir: Union[str, Path],
         annotations, instant = [], _LEAD_IN
         for annotation_id, activity in enumerate(activities):
             length = int(rng.integers(chunk_len, int(2.5 * chunk_len) + 1))
-            corrupted = (str(rng.choice(views))
-                         if rng.random() < corrupt_prob else None)
+            corrupted = (
+                str(rng.choice(views))
+                if rng.random() < corrupt_prob else None)
             annotations.append(
-                dict(annotation_id=annotation_id, activity=activity,
-                     start=instant, length=length, corrupted_view=corrupted,
-                     corruption=str(rng.choice(CORRUPTIONS))))
+                dict(
+                    annotation_id=annotation_id,
+                    activity=activity,
+                    start=instant,
+                    length=length,
+                    corrupted_view=corrupted,
+                    corruption=str(rng.choice(CORRUPTIONS))))
             instant += length + int(rng.integers(2, 7))
         num_instants = instant + 4
-        delays = {view: 0 if position == 0 else int(rng.integers(1, _LEAD_IN))
-                  for position, view in enumerate(views)}
-        meta['recordings'][stem] = dict(delays=delays,
-                                        num_instants=num_instants)
+        delays = {
+            view: 0 if position == 0 else int(rng.integers(1, _LEAD_IN))
+            for position, view in enumerate(views)
+        }
+        meta['recordings'][stem] = dict(
+            delays=delays, num_instants=num_instants)
         _write_recording(out_dir, stem, views, delays, annotations,
                          num_instants, rng)
         for view in views:
@@ -222,17 +228,19 @@ def make_synthetic_driveact(out_dir: Union[str, Path],
                         annotation['activity'], chunk_id
                     ])
                 meta['chunks'].append(
-                    dict(participant_id=participant, recording=stem,
-                         annotation_id=annotation['annotation_id'],
-                         chunk_id=chunk_id, activity=annotation['activity'],
-                         instants=[chunk_start, chunk_end],
-                         corrupted_view=annotation['corrupted_view'],
-                         corruption=(annotation['corruption']
-                                     if annotation['corrupted_view'] else
-                                     None)))
+                    dict(
+                        participant_id=participant,
+                        recording=stem,
+                        annotation_id=annotation['annotation_id'],
+                        chunk_id=chunk_id,
+                        activity=annotation['activity'],
+                        instants=[chunk_start, chunk_end],
+                        corrupted_view=annotation['corrupted_view'],
+                        corruption=(annotation['corruption'] if
+                                    annotation['corrupted_view'] else None)))
     meta['splits'] = _write_csvs(out_dir, rows, views, num_participants)
-    (out_dir / 'synthetic_driveact.json').write_text(json.dumps(meta,
-                                                                indent=1))
+    (out_dir / 'synthetic_driveact.json').write_text(
+        json.dumps(meta, indent=1))
     return meta
 
 
@@ -256,8 +264,8 @@ def _write_recording(out_dir: Path, stem: str, views: Sequence[str],
             state = _actor_state(
                 SYNTHETIC_DRIVEACT_MOTIONS[current['activity']], progress,
                 anchor)
-            corrupted.append((current['corrupted_view'],
-                              current['corruption']))
+            corrupted.append(
+                (current['corrupted_view'], current['corruption']))
         else:
             corrupted.append((None, None))
         states.append(state)
@@ -266,8 +274,9 @@ def _write_recording(out_dir: Path, stem: str, views: Sequence[str],
         for instant in range(delays[view], num_instants):
             corrupted_view, corruption = corrupted[instant]
             frame = _render(view, SYNTHETIC_VIEW_SIZES[view], states[instant],
-                            colour, corruption if corrupted_view == view else
-                            None, rng)
+                            colour,
+                            corruption if corrupted_view == view else None,
+                            rng)
             encode_instant(frame, instant)
             frames.append(frame)
         write_video(out_dir / view / f'{stem}.{view}.mp4', np.stack(frames))
@@ -296,4 +305,3 @@ def _write_csvs(out_dir: Path, rows: Dict[str, Dict[int, list]],
                     for participant in members:
                         writer.writerows(rows[view][participant])
     return splits
-

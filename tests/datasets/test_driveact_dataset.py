@@ -21,17 +21,23 @@ DECODE_ONLY = [
         type='SynchronizedModalityTransforms',
         transforms=[
             dict(type='DecordInit'),
-            dict(type='SampleFrames', clip_len=4, frame_interval=3,
-                 num_clips=1),
+            dict(
+                type='SampleFrames', clip_len=4, frame_interval=3,
+                num_clips=1),
             dict(type='DecordDecode'),
         ])
 ]
 
 
 def _build(root, pipeline=DECODE_ONLY, **kwargs):
-    cfg = dict(type='DriveActDataset', data_root=str(root), split=0,
-               subset='train', modalities=VIEWS,
-               classes=SYNTHETIC_DRIVEACT_CLASSES, pipeline=pipeline)
+    cfg = dict(
+        type='DriveActDataset',
+        data_root=str(root),
+        split=0,
+        subset='train',
+        modalities=VIEWS,
+        classes=SYNTHETIC_DRIVEACT_CLASSES,
+        pipeline=pipeline)
     cfg.update(kwargs)
     return DATASETS.build(cfg)
 
@@ -62,8 +68,10 @@ def dataset_copy(synthetic_driveact_root, tmp_path):
 def test_samples_carry_each_views_own_chunk(synthetic_driveact_root):
     root = synthetic_driveact_root
     dataset = _build(root)
-    rows = {key: _read_rows(_csv(root, view))[1:]
-            for key, view in VIEWS.items()}
+    rows = {
+        key: _read_rows(_csv(root, view))[1:]
+        for key, view in VIEWS.items()
+    }
     assert len(dataset) == len(rows['rgb'])
     meta = json.loads((root / 'synthetic_driveact.json').read_text())
     assert dataset.metainfo['classes'] == SYNTHETIC_DRIVEACT_CLASSES
@@ -96,11 +104,15 @@ def test_decoded_frames_of_all_views_show_the_same_instant(
     for index in range(len(dataset)):
         np.random.seed(index)
         results = dataset.pipeline(dataset.get_data_info(index))
-        instants = {key: [decode_instant(frame) for frame in results[key]]
-                    for key in VIEWS}
+        instants = {
+            key: [decode_instant(frame) for frame in results[key]]
+            for key in VIEWS
+        }
         assert instants['rgb'] == instants['ir'] == instants['depth']
-        frame_inds = {key: results['modality_metas'][key]['frame_inds']
-                      for key in VIEWS}
+        frame_inds = {
+            key: results['modality_metas'][key]['frame_inds']
+            for key in VIEWS
+        }
         # ... from different frame numbers.
         assert np.all(frame_inds['ir'] < frame_inds['rgb'])
         assert np.all(frame_inds['depth'] < frame_inds['rgb'])
@@ -123,8 +135,12 @@ def test_one_two_three_modalities_feed_multimodal_preprocessor(
             type='SynchronizedModalityTransforms',
             transforms=[
                 dict(type='DecordInit'),
-                dict(type='SampleFrames', clip_len=4, frame_interval=3,
-                     num_clips=1, test_mode=True),
+                dict(
+                    type='SampleFrames',
+                    clip_len=4,
+                    frame_interval=3,
+                    num_clips=1,
+                    test_mode=True),
                 dict(type='DecordDecode'),
                 dict(type='Resize', scale=(36, 36), keep_ratio=False),
                 dict(type='CenterCrop', crop_size=32),
@@ -132,8 +148,12 @@ def test_one_two_three_modalities_feed_multimodal_preprocessor(
             ]),
         dict(type='PackActionInputs', collect_keys=keys)
     ]
-    dataset = _build(synthetic_driveact_root, pipeline, modalities=modalities,
-                     subset='val', test_mode=True)
+    dataset = _build(
+        synthetic_driveact_root,
+        pipeline,
+        modalities=modalities,
+        subset='val',
+        test_mode=True)
     batch = pseudo_collate([dataset[0], dataset[1]])
     assert set(batch['inputs']) == set(keys)
     means = dict(rgb=10., ir=20., depth=30.)
@@ -141,9 +161,12 @@ def test_one_two_three_modalities_feed_multimodal_preprocessor(
         dict(
             type='MultiModalDataPreprocessor',
             preprocessors={
-                key: dict(type='ActionDataPreprocessor',
-                          mean=[means[key]] * 3, std=[2.] * 3,
-                          format_shape='NCTHW')
+                key:
+                dict(
+                    type='ActionDataPreprocessor',
+                    mean=[means[key]] * 3,
+                    std=[2.] * 3,
+                    format_shape='NCTHW')
                 for key in keys
             }))
     data = preprocessor(batch)
@@ -174,8 +197,9 @@ def test_frame_end_inclusive(dataset_copy):
     inclusive = _build(dataset_copy, frame_end_inclusive=True)
     exclusive = _build(dataset_copy)
     for key in VIEWS:
-        first, second = (dataset.get_data_info(0)['modality_infos'][key]
-                         for dataset in (inclusive, exclusive))
+        first, second = (
+            dataset.get_data_info(0)['modality_infos'][key]
+            for dataset in (inclusive, exclusive))
         assert first['total_frames'] == second['total_frames'] + 1 == 16
 
 
@@ -184,9 +208,10 @@ def test_wrong_columns(dataset_copy):
     rows = _read_rows(path)
     rows[0][5] = 'label'
     _write_rows(path, rows)
-    with pytest.raises(DriveActAnnotationError,
-                       match=rf"{path} row 1: header .* lacks columns "
-                       r"\['activity'\]"):
+    with pytest.raises(
+            DriveActAnnotationError,
+            match=rf"{path} row 1: header .* lacks columns "
+            r"\['activity'\]"):
         _build(dataset_copy)
 
 
@@ -195,9 +220,10 @@ def test_duplicated_key(dataset_copy):
     rows = _read_rows(path)
     rows.insert(4, list(rows[2]))
     _write_rows(path, rows)
-    with pytest.raises(DriveActAnnotationError,
-                       match=rf'{path} row 5: duplicated chunk .* first at '
-                       'row 3'):
+    with pytest.raises(
+            DriveActAnnotationError,
+            match=rf'{path} row 5: duplicated chunk .* first at '
+            'row 3'):
         _build(dataset_copy)
 
 
@@ -221,9 +247,10 @@ def test_unknown_activity(dataset_copy):
         rows = _read_rows(path)
         rows[6][5] = 'juggling'
         _write_rows(path, rows)
-    with pytest.raises(DriveActAnnotationError,
-                       match=rf"{_csv(dataset_copy, 'kinect_color')} row 7: "
-                       "unknown activity 'juggling'"):
+    with pytest.raises(
+            DriveActAnnotationError,
+            match=rf"{_csv(dataset_copy, 'kinect_color')} row 7: "
+            "unknown activity 'juggling'"):
         _build(dataset_copy)
 
 
@@ -232,8 +259,9 @@ def test_activity_disagreeing_across_views(dataset_copy):
     rows = _read_rows(path)
     rows[2][5] = 'juggling'
     _write_rows(path, rows)
-    with pytest.raises(DriveActAnnotationError,
-                       match=rf"'juggling' at {path} row 3 differs"):
+    with pytest.raises(
+            DriveActAnnotationError,
+            match=rf"'juggling' at {path} row 3 differs"):
         _build(dataset_copy)
 
 
@@ -242,8 +270,9 @@ def test_non_integer_field_and_missing_csv(dataset_copy):
     rows = _read_rows(path)
     rows[3][3] = 'ten'
     _write_rows(path, rows)
-    with pytest.raises(DriveActAnnotationError,
-                       match=rf'{path} row 4: non-integer field'):
+    with pytest.raises(
+            DriveActAnnotationError,
+            match=rf'{path} row 4: non-integer field'):
         _build(dataset_copy)
     _csv(dataset_copy, 'kinect_ir', subset='val').unlink()
     with pytest.raises(FileNotFoundError, match='split_0.val.csv'):
@@ -257,9 +286,10 @@ def test_frame_range_outside_video_when_read(dataset_copy):
     _write_rows(path, rows)
     dataset = _build(dataset_copy)  # ranges are checked when read
     video = dataset.get_data_info(1)['modality_infos']['ir']['filename']
-    with pytest.raises(FrameRangeError,
-                       match=rf'frames \[990, 1006\) outside the video .* '
-                       rf'{video}, row 3 of {path}'):
+    with pytest.raises(
+            FrameRangeError,
+            match=rf'frames \[990, 1006\) outside the video .* '
+            rf'{video}, row 3 of {path}'):
         dataset[1]
 
 
@@ -268,14 +298,14 @@ def test_missing_and_unreadable_videos(dataset_copy):
     infos = dataset.get_data_info(0)['modality_infos']
     missing, broken = infos['depth']['filename'], infos['ir']['filename']
     shutil.move(missing, missing + '.bak')
-    with pytest.raises(VideoReadError,
-                       match=rf'missing video.*{missing}, row 2 of '):
+    with pytest.raises(
+            VideoReadError, match=rf'missing video.*{missing}, row 2 of '):
         dataset[0]
     shutil.move(missing + '.bak', missing)
     with open(broken, 'wb') as stream:
         stream.write(b'not a video' * 100)
-    with pytest.raises(VideoReadError,
-                       match=rf'unreadable video.*{broken}, row 2 of '):
+    with pytest.raises(
+            VideoReadError, match=rf'unreadable video.*{broken}, row 2 of '):
         dataset[0]
 
 
@@ -297,13 +327,15 @@ def test_skip_unreadable_counts_and_logs(dataset_copy):
     assert results['modality_metas']['rgb']['filename'] != broken
     assert dataset.skipped_videos[broken] >= 1
     assert set(dataset.skipped_videos) == {broken}
-    messages = [record.getMessage() for record in records
-                if 'skipped sample' in record.getMessage()]
+    messages = [
+        record.getMessage() for record in records
+        if 'skipped sample' in record.getMessage()
+    ]
     assert len(messages) == sum(dataset.skipped_videos.values())
     assert all(broken in message for message in messages)
     with pytest.raises(ValueError, match='testing never skips'):
-        _build(dataset_copy, skip_unreadable=True, test_mode=True,
-               subset='test')
+        _build(
+            dataset_copy, skip_unreadable=True, test_mode=True, subset='test')
 
 
 def test_bad_arguments(synthetic_driveact_root):

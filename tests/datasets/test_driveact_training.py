@@ -26,7 +26,8 @@ class TinyLateFusion3D(BaseModule):
     def __init__(self, modalities=('rgb', 'ir', 'depth'), channels=8):
         super().__init__()
         self.branches = nn.ModuleDict({
-            key: nn.Conv3d(3, channels, (1, 4, 4), stride=(1, 4, 4))
+            key:
+            nn.Conv3d(3, channels, (1, 4, 4), stride=(1, 4, 4))
             for key in modalities
         })
 
@@ -84,6 +85,9 @@ class _LossRecorder(Hook):
     def __init__(self, losses):
         self.losses = losses
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         self.losses.append(outputs['loss'].item())

@@ -25,8 +25,9 @@ def test_good_dataset_passes_and_prints_counts(synthetic_driveact_root,
     out = capsys.readouterr().out
     assert code == 0
     assert f'{synthetic_driveact_root}: OK' in out
-    header = out.splitlines()[[line.startswith('class')
-                               for line in out.splitlines()].index(True)]
+    header = out.splitlines()[[
+        line.startswith('class') for line in out.splitlines()
+    ].index(True)]
     assert header.split() == ['class'] + [
         f'split_{split}.{subset}' for split in range(3)
         for subset in ('train', 'val', 'test')
@@ -38,7 +39,8 @@ def test_bad_dataset_lists_every_error(synthetic_driveact_root, tmp_path,
                                        monkeypatch, capsys):
     root = tmp_path / 'bad'
     shutil.copytree(synthetic_driveact_root, root)
-    ir_csv = root / 'activities_3s/kinect_ir/midlevel.chunks_90.split_1.val.csv'
+    ir_csv = (root / 'activities_3s' / 'kinect_ir' /
+              'midlevel.chunks_90.split_1.val.csv')
     with open(ir_csv, newline='') as stream:
         rows = list(csv.reader(stream))
     rows[2][3], rows[2][4] = '2000', '2016'  # outside the video

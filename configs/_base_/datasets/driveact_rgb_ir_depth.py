@@ -38,8 +38,8 @@ val_pipeline = [
         type='SynchronizedModalityTransforms',
         transforms=[
             dict(type='DecordInit', **file_client_args),
-            dict(type='UniformSample', clip_len=8, num_clips=1,
-                 test_mode=True),
+            dict(
+                type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
             dict(type='DecordDecode'),
             dict(type='Resize', scale=(256, 256), keep_ratio=False),
             dict(type='CenterCrop', crop_size=224),
@@ -94,8 +94,7 @@ test_dataloader = dict(
 # Top-1 and mean class accuracy (MMAction2's mean_class_accuracy averages
 # over the classes present in the labels).
 val_evaluator = dict(
-    type='AccMetric',
-    metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+    type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
 test_evaluator = val_evaluator
 
 # Per-modality normalization for MultiModalDataPreprocessor. Colour: the

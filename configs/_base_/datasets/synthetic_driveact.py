@@ -1,4 +1,5 @@
-# Synthetic Drive&Act (tools/data/make_synthetic_driveact.py data/synthetic_driveact):
+# Synthetic Drive&Act, written by
+#   python tools/data/make_synthetic_driveact.py data/synthetic_driveact
 # 3 views, 5 flip-invariant motion classes; 4 frames at 32x32 for the tiny
 # UniFormerV2 (configs/_base_/models/uniformerv2_tiny.py: t_size=4,
 # input_resolution=32). A model config inheriting this needs
@@ -23,8 +24,9 @@ train_pipeline = [
         type='SynchronizedModalityTransforms',
         transforms=[
             dict(type='DecordInit'),
-            dict(type='SampleFrames', clip_len=4, frame_interval=3,
-                 num_clips=1),
+            dict(
+                type='SampleFrames', clip_len=4, frame_interval=3,
+                num_clips=1),
             dict(type='DecordDecode'),
             dict(type='Resize', scale=(40, 40), keep_ratio=False),
             dict(type='RandomResizedCrop', area_range=(0.6, 1.0)),
@@ -39,8 +41,12 @@ val_pipeline = [
         type='SynchronizedModalityTransforms',
         transforms=[
             dict(type='DecordInit'),
-            dict(type='SampleFrames', clip_len=4, frame_interval=3,
-                 num_clips=1, test_mode=True),
+            dict(
+                type='SampleFrames',
+                clip_len=4,
+                frame_interval=3,
+                num_clips=1,
+                test_mode=True),
             dict(type='DecordDecode'),
             dict(type='Resize', scale=(36, 36), keep_ratio=False),
             dict(type='CenterCrop', crop_size=32),

@@ -2,4 +2,6 @@ from .synchronized_modality_transforms import (FrameRangeError,
                                                SynchronizedModalityTransforms,
                                                VideoReadError)
 
-__all__ = ['FrameRangeError', 'SynchronizedModalityTransforms', 'VideoReadError']
+__all__ = [
+    'FrameRangeError', 'SynchronizedModalityTransforms', 'VideoReadError'
+]

@@ -6,16 +6,15 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.datasets.transforms import (DecordDecode, DecordInit,
-                                          OpenCVDecode, OpenCVInit,
-                                          PIMSDecode, PIMSInit, PyAVDecode,
-                                          PyAVInit, RandomCrop)
+                                          OpenCVDecode, OpenCVInit, PIMSDecode,
+                                          PIMSInit, PyAVDecode, PyAVInit,
+                                          RandomCrop)
 from mmaction.registry import TRANSFORMS
 
 #: Transforms that open a video and set ``total_frames`` to its length.
 READER_INIT_TRANSFORMS = (DecordInit, PyAVInit, OpenCVInit, PIMSInit)
 #: Transforms that read frames from an opened video.
-READER_DECODE_TRANSFORMS = (DecordDecode, PyAVDecode, OpenCVDecode,
-                            PIMSDecode)
+READER_DECODE_TRANSFORMS = (DecordDecode, PyAVDecode, OpenCVDecode, PIMSDecode)
 #: Per-modality results not copied into ``results['modality_metas']``.
 _HEAVY_KEYS = ('imgs', 'video_reader', 'modality_infos')
 
@@ -145,8 +144,8 @@ class SynchronizedModalityTransforms(BaseTransform):
         shared = {
             name: value
             for name, value in results.items()
-            if name not in ('modality_infos', 'modality_metas')
-            and name not in infos
+            if name not in ('modality_infos',
+                            'modality_metas') and name not in infos
         }
         # Every view is decoded as a 3-channel image video ('RGB' for
         # MMAction2's transforms, e.g. Flip), IR and depth included.
@@ -200,8 +199,8 @@ class SynchronizedModalityTransforms(BaseTransform):
             if isinstance(transform, READER_INIT_TRANSFORMS):
                 self._restore_chunk(key, infos[key], output)
             if (position and not had_frame_inds and 'frame_inds' in output
-                    and output['total_frames'] !=
-                    per_modality[keys[0]]['total_frames']):
+                    and output['total_frames']
+                    != per_modality[keys[0]]['total_frames']):
                 self._map_offsets(per_modality[keys[0]], output)
             if position == 0:
                 after_reference = (np.random.get_state(), random.getstate())
@@ -217,8 +216,8 @@ class SynchronizedModalityTransforms(BaseTransform):
         try:
             return transform(modality_results)
         except Exception as error:
-            if isinstance(transform, READER_INIT_TRANSFORMS +
-                          READER_DECODE_TRANSFORMS):
+            if isinstance(transform,
+                          READER_INIT_TRANSFORMS + READER_DECODE_TRANSFORMS):
                 kind = ('missing' if isinstance(error, FileNotFoundError) else
                         'unreadable')
                 raise VideoReadError(
@@ -259,14 +258,14 @@ class SynchronizedModalityTransforms(BaseTransform):
     @staticmethod
     def _check_synchronized(transform, keys: Tuple[str],
                             per_modality: Dict) -> None:
-        """Raise if crop box, flip or frame offsets differ across modalities."""
+        """Raise if crop box, flip or frame offsets differ across views."""
         reference = per_modality[keys[0]]
         for key in keys[1:]:
             other = per_modality[key]
             for name in ('crop_bbox', 'flip'):
                 if name in reference and not np.array_equal(
-                        np.asarray(reference[name]),
-                        np.asarray(other.get(name))):
+                        np.asarray(reference[name]), np.asarray(
+                            other.get(name))):
                     raise RuntimeError(
                         f'{type(transform).__name__} gave {name} '
                         f'{reference[name]} for {keys[0]!r} but '
@@ -283,6 +282,7 @@ class SynchronizedModalityTransforms(BaseTransform):
                         f'for {key!r}')
 
     def __repr__(self) -> str:
-        transforms = ', '.join(repr(transform) for transform in self.transforms)
+        transforms = ', '.join(
+            repr(transform) for transform in self.transforms)
         return (f'{self.__class__.__name__}(transforms=[{transforms}], '
                 f'modalities={self.modalities})')

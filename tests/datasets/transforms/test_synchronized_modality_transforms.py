@@ -31,8 +31,13 @@ def _sample(infos):
 
 
 def _info(filename, start, length, view='v'):
-    return dict(filename=filename, start_index=start, total_frames=length,
-                view=view, ann_file='f.csv', ann_row=2)
+    return dict(
+        filename=filename,
+        start_index=start,
+        total_frames=length,
+        view=view,
+        ann_file='f.csv',
+        ann_row=2)
 
 
 SPATIAL_TRAIN = [
@@ -41,8 +46,11 @@ SPATIAL_TRAIN = [
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.2, 0.6)),
-    dict(type='MultiScaleCrop', input_size=24, scales=(1, 0.8, 0.6),
-         random_crop=True),
+    dict(
+        type='MultiScaleCrop',
+        input_size=24,
+        scales=(1, 0.8, 0.6),
+        random_crop=True),
     dict(type='Resize', scale=(24, 24), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
@@ -93,8 +101,11 @@ def test_independent_pipelines_would_differ(gradient_videos):
     random.seed(0)
     boxes = []
     for key in ('rgb', 'ir'):
-        results = dict(filename=gradient_videos[key], start_index=0,
-                       total_frames=20, modality='RGB')
+        results = dict(
+            filename=gradient_videos[key],
+            start_index=0,
+            total_frames=20,
+            modality='RGB')
         for transform in pipelines:
             results = transform(results)
         boxes.append(results['crop_bbox'])
@@ -156,8 +167,9 @@ def test_frame_range_outside_video_names_path_and_row(tmp_path):
     from mome_mmaction.datasets import FrameRangeError
     video = _instant_video(tmp_path / 'a.mp4', list(range(20)))
     sync = TRANSFORMS.build(
-        dict(type='SynchronizedModalityTransforms',
-             transforms=[dict(type='DecordInit')]))
+        dict(
+            type='SynchronizedModalityTransforms',
+            transforms=[dict(type='DecordInit')]))
     with pytest.raises(FrameRangeError) as error:
         sync(_sample(dict(rgb=_info(video, 10, 16))))
     message = str(error.value)
@@ -167,8 +179,10 @@ def test_frame_range_outside_video_names_path_and_row(tmp_path):
 
 def test_unknown_modality_and_missing_infos():
     sync = TRANSFORMS.build(
-        dict(type='SynchronizedModalityTransforms', transforms=[],
-             modalities=['rgb', 'thermal']))
+        dict(
+            type='SynchronizedModalityTransforms',
+            transforms=[],
+            modalities=['rgb', 'thermal']))
     with pytest.raises(KeyError, match="'thermal'"):
         sync(_sample(dict(rgb=_info('x.mp4', 0, 4))))
     with pytest.raises(KeyError, match='modality_infos'):
