@@ -1,4 +1,4 @@
-"""Shared fixtures: generated videos and a helper to run our tools."""
+"""Shared fixtures: mmaction scope, generated data, running our tools."""
 import os
 import socket
 import subprocess
@@ -7,11 +7,28 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from mmengine.registry import init_default_scope
 
-import mome_mmaction  # noqa: F401  (stack fixes before any mmaction import)
-from mome_mmaction.datasets import make_motion_videos
+import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
+from mome_mmaction.datasets import make_motion_videos, make_synthetic_driveact
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def mmaction_scope():
+    """Build components from config dicts in MMAction2's scope, as configs
+    with ``default_scope = 'mmaction'`` do."""
+    init_default_scope('mmaction')
+
+
+@pytest.fixture(scope='session')
+def synthetic_driveact_root(tmp_path_factory):
+    """A small synthetic Drive&Act (6 participants, 5 classes, 3 views),
+    written once per test session; tests must not modify it (copy first)."""
+    root = tmp_path_factory.mktemp('synthetic_driveact')
+    make_synthetic_driveact(root, seed=0, annotations_per_class=1)
+    return root
 
 
 @pytest.fixture(scope='session')

@@ -1,8 +1,21 @@
+from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
+                               DRIVEACT_MIDLEVEL_CLASSES,
+                               DriveActAnnotationError, DriveActDataset,
+                               load_driveact_samples)
+from .synthetic_driveact import (SYNTHETIC_DRIVEACT_CLASSES, decode_instant,
+                                 make_synthetic_driveact)
 from .synthetic_videos import (MOTION_CLASSES, make_motion_videos,
                                moving_square_frames, write_video)
-from .transforms import CorruptModality, DropModality, ModalityDropout
+from .transforms import (CorruptModality, DropModality, FrameRangeError,
+                         ModalityDropout, SynchronizedModalityTransforms,
+                         VideoReadError)
 
 __all__ = [
-    'CorruptModality', 'DropModality', 'ModalityDropout', 'MOTION_CLASSES',
-    'make_motion_videos', 'moving_square_frames', 'write_video'
+    'CorruptModality', 'DEFAULT_DRIVEACT_MODALITIES',
+    'DRIVEACT_MIDLEVEL_CLASSES', 'DriveActAnnotationError', 'DriveActDataset',
+    'DropModality', 'FrameRangeError', 'ModalityDropout', 'MOTION_CLASSES',
+    'SYNTHETIC_DRIVEACT_CLASSES', 'SynchronizedModalityTransforms',
+    'VideoReadError', 'decode_instant', 'load_driveact_samples',
+    'make_motion_videos', 'make_synthetic_driveact', 'moving_square_frames',
+    'write_video'
 ]

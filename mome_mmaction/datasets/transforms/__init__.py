@@ -1,5 +1,11 @@
 from .corrupt_modality import CorruptModality
 from .drop_modality import DropModality
 from .modality_dropout import ModalityDropout
+from .synchronized_modality_transforms import (FrameRangeError,
+                                               SynchronizedModalityTransforms,
+                                               VideoReadError)
 
-__all__ = ['CorruptModality', 'DropModality', 'ModalityDropout']
+__all__ = [
+    'CorruptModality', 'DropModality', 'FrameRangeError', 'ModalityDropout',
+    'SynchronizedModalityTransforms', 'VideoReadError'
+]

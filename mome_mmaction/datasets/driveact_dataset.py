@@ -1,0 +1,338 @@
+"""Drive&Act chunks, aligned across camera views."""
+import csv
+import logging
+import os.path as osp
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from mmengine.logging import print_log
+
+from mmaction.datasets import BaseActionDataset
+from mmaction.registry import DATASETS
+from .transforms.synchronized_modality_transforms import VideoReadError
+
+#: The 34 Drive&Act mid-level activities; class id = position.
+DRIVEACT_MIDLEVEL_CLASSES: Tuple[str, ...] = (
+    'closing_bottle', 'closing_door_inside', 'closing_door_outside',
+    'closing_laptop', 'drinking', 'eating', 'entering_car', 'exiting_car',
+    'fastening_seat_belt', 'fetching_an_object', 'interacting_with_phone',
+    'looking_or_moving_around (e.g. searching)', 'opening_backpack',
+    'opening_bottle', 'opening_door_inside', 'opening_door_outside',
+    'opening_laptop', 'placing_an_object', 'preparing_food',
+    'pressing_automation_button', 'putting_laptop_into_backpack',
+    'putting_on_jacket', 'putting_on_sunglasses', 'reading_magazine',
+    'reading_newspaper', 'sitting_still', 'taking_laptop_from_backpack',
+    'taking_off_jacket', 'taking_off_sunglasses', 'talking_on_phone',
+    'unfastening_seat_belt', 'using_multimedia_display', 'working_on_laptop',
+    'writing')
+
+#: Model-side modality key -> Drive&Act view.
+DEFAULT_DRIVEACT_MODALITIES: Dict[str, str] = {
+    'rgb': 'kinect_color',
+    'ir': 'kinect_ir',
+    'depth': 'kinect_depth'
+}
+
+DRIVEACT_CSV_COLUMNS: Tuple[str, ...] = ('participant_id', 'file_id',
+                                         'annotation_id', 'frame_start',
+                                         'frame_end', 'activity', 'chunk_id')
+_INTEGER_COLUMNS = ('participant_id', 'annotation_id', 'frame_start',
+                    'frame_end', 'chunk_id')
+
+#: (participant_id, recording stem, annotation_id, chunk_id)
+ChunkKey = Tuple[int, str, int, int]
+
+
+class DriveActAnnotationError(ValueError):
+    """A Drive&Act CSV is malformed or inconsistent; names file and row."""
+
+
+def driveact_csv_path(data_root: str, view: str, split: int,
+                      subset: str) -> str:
+    """Path of a view's chunk CSV, e.g.
+    ``activities_3s/kinect_ir/midlevel.chunks_90.split_0.train.csv``."""
+    return osp.join(data_root, 'activities_3s', view,
+                    f'midlevel.chunks_90.split_{split}.{subset}.csv')
+
+
+def recording_stem(file_id: str) -> str:
+    """``vp1/run1b_2018-05-29-14-02-47.kinect_color`` ->
+    ``vp1/run1b_2018-05-29-14-02-47`` (the view suffix removed)."""
+    folder, name = osp.split(file_id)
+    return osp.join(folder, name.rsplit('.', 1)[0]) if '.' in name else \
+        file_id
+
+
+def read_driveact_view_csv(
+        csv_file: str,
+        view: str,
+        data_root: str,
+        frame_end_inclusive: bool = False) -> Dict[ChunkKey, dict]:
+    """Read one view's chunk CSV into chunk key -> chunk.
+
+    Args:
+        csv_file (str): The view's ``midlevel.chunks_90...csv``.
+        view (str): The view folder name, e.g. ``kinect_ir``.
+        data_root (str): Dataset root; videos are
+            ``<data_root>/<view>/<file_id>.mp4``.
+        frame_end_inclusive (bool): Whether ``frame_end`` is the last frame
+            of the chunk (True) or one past it (False).
+
+    Returns:
+        dict: Chunk key (participant_id, recording stem, annotation_id,
+        chunk_id) -> dict with ``view``, ``filename``, ``start_index``,
+        ``total_frames``, ``frame_start``, ``frame_end``, ``activity``,
+        ``ann_file`` and ``ann_row`` (1-based line number in the CSV), in
+        file order.
+
+    Raises:
+        FileNotFoundError: The CSV does not exist.
+        DriveActAnnotationError: Wrong columns, a malformed or empty range,
+            a non-integer field or a duplicated chunk key; the message names
+            the file and row.
+    """
+    if not osp.isfile(csv_file):
+        raise FileNotFoundError(f'Drive&Act annotation file {csv_file} '
+                                f'(view {view}) does not exist')
+    chunks: Dict[ChunkKey, dict] = {}
+    with open(csv_file, newline='') as stream:
+        reader = csv.DictReader(stream)
+        columns = [name.strip() for name in (reader.fieldnames or [])]
+        missing = [
+            name for name in DRIVEACT_CSV_COLUMNS if name not in columns
+        ]
+        if missing:
+            raise DriveActAnnotationError(
+                f'{csv_file} row 1: header {columns} lacks columns '
+                f'{missing}; expected {list(DRIVEACT_CSV_COLUMNS)}')
+        reader.fieldnames = columns
+        for row in reader:
+            line = reader.line_num
+            if None in row or any(row[name] is None for name in columns):
+                raise DriveActAnnotationError(
+                    f'{csv_file} row {line}: expected {len(columns)} fields '
+                    f'({",".join(columns)}), got {row}')
+            try:
+                values = {name: int(row[name]) for name in _INTEGER_COLUMNS}
+            except ValueError as error:
+                raise DriveActAnnotationError(
+                    f'{csv_file} row {line}: non-integer field: '
+                    f'{error}') from None
+            file_id = row['file_id'].strip()
+            start = values['frame_start']
+            length = values['frame_end'] - start + int(frame_end_inclusive)
+            if start < 0 or length <= 0:
+                raise DriveActAnnotationError(
+                    f'{csv_file} row {line}: empty or negative frame range '
+                    f'frame_start={start}, frame_end={values["frame_end"]} '
+                    f'(frame_end_inclusive={frame_end_inclusive})')
+            key = (values['participant_id'], recording_stem(file_id),
+                   values['annotation_id'], values['chunk_id'])
+            if key in chunks:
+                raise DriveActAnnotationError(
+                    f'{csv_file} row {line}: duplicated chunk (participant_id,'
+                    f' recording, annotation_id, chunk_id) = {key}, first at '
+                    f'row {chunks[key]["ann_row"]}')
+            chunks[key] = dict(
+                view=view,
+                filename=osp.join(data_root, view, file_id + '.mp4'),
+                start_index=start,
+                total_frames=length,
+                frame_start=start,
+                frame_end=values['frame_end'],
+                activity=row['activity'].strip(),
+                ann_file=csv_file,
+                ann_row=line)
+    return chunks
+
+
+def load_driveact_samples(data_root: str,
+                          split: int,
+                          subset: str,
+                          modalities: Dict[str, str],
+                          classes: Sequence[str],
+                          frame_end_inclusive: bool = False) -> List[dict]:
+    """Read every view's CSV of a split/subset and align their chunks.
+
+    Args:
+        data_root (str): Dataset root.
+        split (int): Split 0, 1 or 2.
+        subset (str): ``train``, ``val`` or ``test``.
+        modalities (dict[str, str]): Model key -> view; the first is the
+            reference whose row order the samples follow.
+        classes (Sequence[str]): Activity names; label = position.
+        frame_end_inclusive (bool): See :func:`read_driveact_view_csv`.
+
+    Returns:
+        list[dict]: One sample per chunk with ``label``, ``activity``,
+        ``participant_id``, ``recording``, ``annotation_id``, ``chunk_id``
+        and ``modality_infos`` (key -> the view's chunk, see
+        :func:`read_driveact_view_csv`).
+
+    Raises:
+        DriveActAnnotationError: As :func:`read_driveact_view_csv`, or a chunk
+            present in one view and not another, activities that disagree
+            across views, or an activity not in ``classes``.
+    """
+    if not modalities:
+        raise ValueError('modalities must map at least one model key to a '
+                         'view, e.g. {"rgb": "kinect_color"}')
+    class_ids = {name: index for index, name in enumerate(classes)}
+    chunks_per_key = {
+        key:
+        read_driveact_view_csv(
+            driveact_csv_path(data_root, view, split, subset), view, data_root,
+            frame_end_inclusive)
+        for key, view in modalities.items()
+    }
+    keys = list(modalities)
+    reference = chunks_per_key[keys[0]]
+    for key in keys[1:]:
+        _check_same_chunks(reference, chunks_per_key[key])
+    samples = []
+    for chunk_key, reference_chunk in reference.items():
+        activity = reference_chunk['activity']
+        for key in keys[1:]:
+            other = chunks_per_key[key][chunk_key]
+            if other['activity'] != activity:
+                raise DriveActAnnotationError(
+                    f'activity {other["activity"]!r} at {other["ann_file"]} '
+                    f'row {other["ann_row"]} differs from {activity!r} at '
+                    f'{reference_chunk["ann_file"]} row '
+                    f'{reference_chunk["ann_row"]} for chunk {chunk_key}')
+        if activity not in class_ids:
+            raise DriveActAnnotationError(
+                f'{reference_chunk["ann_file"]} row '
+                f'{reference_chunk["ann_row"]}: unknown activity '
+                f'{activity!r}; classes are {list(classes)}')
+        participant_id, recording, annotation_id, chunk_id = chunk_key
+        samples.append(
+            dict(
+                label=class_ids[activity],
+                activity=activity,
+                participant_id=participant_id,
+                recording=recording,
+                annotation_id=annotation_id,
+                chunk_id=chunk_id,
+                modality_infos={
+                    key: chunks_per_key[key][chunk_key]
+                    for key in keys
+                }))
+    return samples
+
+
+def _check_same_chunks(reference: Dict[ChunkKey, dict],
+                       other: Dict[ChunkKey, dict]) -> None:
+    """Raise naming the first chunk found in one view but not the other."""
+    for present, absent in ((reference, other), (other, reference)):
+        for chunk_key, chunk in present.items():
+            if chunk_key not in absent:
+                absent_chunk = next(iter(absent.values()), None)
+                absent_file = (
+                    absent_chunk['ann_file']
+                    if absent_chunk else 'the other view')
+                raise DriveActAnnotationError(
+                    f'chunk (participant_id, recording, annotation_id, '
+                    f'chunk_id) = {chunk_key} at {chunk["ann_file"]} row '
+                    f'{chunk["ann_row"]} is missing from {absent_file}')
+
+
+@DATASETS.register_module()
+class DriveActDataset(BaseActionDataset):
+    """Drive&Act activity chunks with one aligned video per modality.
+
+    Reads ``<data_root>/activities_3s/<view>/midlevel.chunks_90.split_<split>
+    .<subset>.csv`` of every view in ``modalities``; each view has its own
+    frame numbering, and chunks are aligned by (participant_id, recording
+    stem without the view suffix, annotation_id, chunk_id). Each sample's
+    ``modality_infos[key]`` holds that view's ``filename``
+    (``<data_root>/<view>/<file_id>.mp4``), ``start_index`` and
+    ``total_frames`` of the chunk, plus ``ann_file`` / ``ann_row`` for error
+    messages; ``label`` is the activity's position in ``classes``. Use
+    :class:`SynchronizedModalityTransforms` in the pipeline to read them.
+
+    Args:
+        data_root (str): Dataset root.
+        split (int): Participant split, 0, 1 or 2.
+        subset (str): ``'train'``, ``'val'`` or ``'test'``.
+        pipeline (list[dict | callable]): Transforms.
+        modalities (dict[str, str], optional): Model key -> view, any subset
+            and order (the first is the reference). Defaults to None, i.e.
+            ``{'rgb': 'kinect_color', 'ir': 'kinect_ir',
+            'depth': 'kinect_depth'}``.
+        classes (Sequence[str], optional): Activity names, label = position.
+            Defaults to None, i.e. the 34 mid-level activities.
+        frame_end_inclusive (bool): Whether ``frame_end`` is the chunk's last
+            frame. Defaults to False (exclusive).
+        skip_unreadable (bool): Training only: a sample whose video is
+            missing or cannot be decoded is skipped (another sample is drawn),
+            counted per path in ``skipped_videos`` and logged with its
+            path. Defaults to False (raise :class:`VideoReadError`).
+        test_mode (bool): Validation/testing. Defaults to False.
+        **kwargs: Passed to :class:`BaseActionDataset`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: int,
+                 subset: str,
+                 pipeline: List[Union[dict, Callable]],
+                 modalities: Optional[Dict[str, str]] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 frame_end_inclusive: bool = False,
+                 skip_unreadable: bool = False,
+                 test_mode: bool = False,
+                 **kwargs) -> None:
+        if split not in (0, 1, 2):
+            raise ValueError(f'split must be 0, 1 or 2, got {split!r}')
+        if subset not in ('train', 'val', 'test'):
+            raise ValueError(
+                f"subset must be 'train', 'val' or 'test', got {subset!r}")
+        if skip_unreadable and test_mode:
+            raise ValueError('skip_unreadable is for training only; testing '
+                             'never skips samples')
+        self.split = split
+        self.subset = subset
+        self.modalities = dict(modalities or DEFAULT_DRIVEACT_MODALITIES)
+        self.classes = tuple(classes or DRIVEACT_MIDLEVEL_CLASSES)
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError(f'classes has duplicates: {self.classes}')
+        self.frame_end_inclusive = frame_end_inclusive
+        self.skip_unreadable = skip_unreadable
+        self.skipped_videos: Counter = Counter()
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        metainfo.setdefault('classes', self.classes)
+        reference_view = next(iter(self.modalities.values()))
+        super().__init__(
+            # Joined with data_root by mmengine; for information only.
+            ann_file=driveact_csv_path('', reference_view, split, subset),
+            pipeline=pipeline,
+            data_root=data_root,
+            test_mode=test_mode,
+            metainfo=metainfo,
+            num_classes=len(self.classes),
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read and align the views' CSVs (see :func:`load_driveact_samples`).
+        """
+        return load_driveact_samples(self.data_root, self.split, self.subset,
+                                     self.modalities, self.classes,
+                                     self.frame_end_inclusive)
+
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """Run the pipeline; with ``skip_unreadable``, a missing or
+        unreadable video returns None (mmengine then draws another sample).
+        """
+        try:
+            return super().prepare_data(idx)
+        except VideoReadError as error:
+            if not self.skip_unreadable or self.test_mode:
+                raise
+            self.skipped_videos[error.filename] += 1
+            print_log(
+                f'skipped sample {idx} ({sum(self.skipped_videos.values())} '
+                f'skipped so far in this process): {error}',
+                logger='current',
+                level=logging.WARNING)
+            return None
