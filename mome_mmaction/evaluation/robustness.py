@@ -41,11 +41,13 @@ def insert_before_packing(pipeline: List[Dict], transform: Dict) -> List[Dict]:
 
 
 def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
-                  transform: Optional[Dict]) -> Dict[str, float]:
+                  transform: Optional[Dict] = None,
+                  dump_file: Optional[str] = None) -> Dict[str, float]:
     """Test ``checkpoint`` with ``transform`` added to the test pipeline.
 
     Adds ``GateWeightMetric`` next to the config's test evaluator when the
-    model names its ``modalities``.
+    model names its ``modalities``, and mmengine's ``DumpResults`` when
+    ``dump_file`` is given (as ``tools/test.py --dump`` does).
 
     Returns:
         dict: The evaluator's metrics, e.g. ``acc/top1``, ``gate/rgb``.
@@ -60,11 +62,13 @@ def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
     if cfg.model.get('modalities'):
         evaluators.append(dict(type='GateWeightMetric',
                                modalities=tuple(cfg.model.modalities)))
+    if dump_file is not None:
+        evaluators.append(dict(type='DumpResults', out_file_path=dump_file))
     cfg.test_evaluator = evaluators
     cfg.load_from = checkpoint
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
-    cfg.experiment_name = 'robustness_' + case.replace(' ', '_')
+    cfg.experiment_name = case.replace(' ', '_')
     runner = (RUNNERS.build(cfg) if 'runner_type' in cfg
               else Runner.from_cfg(cfg))
     return runner.test()

@@ -43,7 +43,8 @@ def main() -> None:
     rows = [['case', 'Top-1', 'Mean-1'] +
             [f'gate {m}' for m in gate_modalities]]
     for case, transform in failure_cases(modalities, failures):
-        metrics = evaluate_case(cfg, args.checkpoint, str(work_dir), case,
+        metrics = evaluate_case(cfg, args.checkpoint, str(work_dir),
+                                'robustness_' + case,
                                 transform)
         rows.append([
             case, f'{100 * metrics["acc/top1"]:.2f}',

@@ -1,0 +1,47 @@
+"""Gate weights per class and modality, and a confusion matrix.
+
+Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
+[--out DIR]``. With a checkpoint, tests it on the config's test set first
+(dumping the predictions to ``DIR/predictions.pkl``); with a dump from
+``tools/test.py CONFIG CKPT --dump DUMP.pkl`` it only reads it. Writes
+``gate_weights_per_class.{csv,md,png}`` and ``confusion_matrix.{csv,png}``
+into DIR (default: ``work_dirs/<config name>/gate_report``).
+"""
+import argparse
+from pathlib import Path
+
+from mmengine.config import Config
+from mmengine.fileio import load
+
+import mome_mmaction  # noqa: F401  (stack fixes, registries)
+from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
+from mome_mmaction.evaluation import write_gate_report
+from mome_mmaction.evaluation.robustness import evaluate_case
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('predictions', help='a checkpoint (.pth) or a dump '
+                        '(.pkl) of tools/test.py --dump')
+    parser.add_argument('--out', type=Path)
+    args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
+    out_dir = args.out or Path('work_dirs') / Path(
+        args.config).stem / 'gate_report'
+    dump_file = Path(args.predictions)
+    if dump_file.suffix != '.pkl':
+        dump_file = out_dir / 'predictions.pkl'
+        out_dir.mkdir(parents=True, exist_ok=True)
+        evaluate_case(cfg, args.predictions, str(out_dir), 'gate_report',
+                      dump_file=str(dump_file))
+    classes = (cfg.test_dataloader.dataset.get('classes')
+               or DRIVEACT_MIDLEVEL_CLASSES)
+    files = write_gate_report(load(str(dump_file)), classes,
+                              tuple(cfg.model.modalities), out_dir)
+    print(f"{(out_dir / 'gate_weights_per_class.md').read_text()}")
+    print('wrote ' + ', '.join(str(path) for path in files))
+
+
+if __name__ == '__main__':
+    main()
