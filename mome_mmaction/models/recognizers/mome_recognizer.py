@@ -1,6 +1,6 @@
 import copy
 from contextlib import ExitStack
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import merge_dict
@@ -39,8 +39,8 @@ class MoMERecognizer(BaseRecognizer):
     ``block_st_tokens[n][l]`` is (B, T*HW, C) of expert n, block l
     (shallow -> deep; ``block_st_tokens`` is None when the loss module has
     ``requires_st_tokens = False``), ``expert_outputs`` is (B, N, C) (what
-    the head sees) and ``labels`` is (B,) long (B counts clips, labels are
-    repeated per clip). Without ``htl_loss`` nothing is hooked.
+    the head sees) and ``labels`` is (B,) long.
+    Without ``htl_loss`` nothing is hooked.
 
     Args:
         backbone (dict): Expert config, built once per modality; or a dict
@@ -178,28 +178,20 @@ class MoMERecognizer(BaseRecognizer):
         block_st_tokens = None
         if getattr(self.htl_loss, 'requires_st_tokens', True):
             block_st_tokens = [tap.st_tokens() for tap in taps]
-        labels = self._token_labels(data_samples, expert_outputs.shape[0])
+        labels = self._token_labels(data_samples)
         token_losses = self.htl_loss(
             block_cls_tokens, block_st_tokens, expert_outputs, labels=labels)
         return merge_dict(losses, token_losses)
 
     @staticmethod
-    def _token_labels(data_samples: SampleList,
-                      batch_size: int) -> torch.Tensor:
-        """Labels per row of the clip-folded batch.
+    def _token_labels(data_samples: SampleList) -> torch.Tensor:
+        """Ground-truth labels of the batch.
 
         Returns:
-            torch.Tensor: (B*num_clips,) long for hard labels, or
-            (B*num_clips, K) for soft labels.
+            torch.Tensor: (B,) long for class indices, or (B, K) for soft
+            labels (e.g. after mixup).
         """
-        labels: List[torch.Tensor] = [
-            sample.gt_label for sample in data_samples
-        ]
-        labels = torch.stack(labels)
+        labels = torch.stack([sample.gt_label for sample in data_samples])
         if labels.dim() == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
-        if batch_size % len(data_samples):
-            raise ValueError(f'{batch_size} feature rows for '
-                             f'{len(data_samples)} data samples')
-        return labels.repeat_interleave(
-            batch_size // len(data_samples), dim=0)
+        return labels
