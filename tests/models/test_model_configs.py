@@ -47,6 +47,19 @@ def test_model_config_parses_to_registered_types(path):
         assert '://' not in pretrained.checkpoint
 
 
+@pytest.mark.parametrize('path', MODEL_CONFIGS, ids=osp.basename)
+def test_model_base_combines_with_a_dataset_base(path, tmp_path):
+    """Model bases define no top-level names that dataset bases use."""
+    (tmp_path / 'dataset.py').write_text(
+        "modalities = dict(rgb='kinect_color')\nnum_classes = 5\n"
+        "collect_keys = ('rgb', 'ir', 'depth')\ndataset_type = 'X'\n")
+    (tmp_path / 'combined.py').write_text(
+        f"_base_ = [{osp.abspath(path)!r}, './dataset.py']\n"
+        'model = dict(cls_head=dict(num_classes={{_base_.num_classes}}))\n')
+    cfg = Config.fromfile(str(tmp_path / 'combined.py'))
+    assert cfg.model.cls_head.num_classes == 5
+
+
 def train_batch(batch_size, seed):
     generator = torch.Generator().manual_seed(seed)
     return dict(

@@ -4,70 +4,77 @@
 #
 # The checkpoint is never downloaded: get
 # uniformerv2-base-p16-res224_clip-pre_u8_kinetics710-rgb_20221219-77d34f81.pth
-# from MMAction2's model zoo (configs/recognition/uniformerv2) and put it at
-# `pretrained_checkpoint`. To use another path, override
-# model.backbone.init_cfg in your config (a changed `pretrained_checkpoint`
-# variable alone does not reach the already-built dict below).
-modalities = ('rgb', 'ir', 'depth')
-num_classes = 34  # Drive&Act midlevel activities
-num_frames = 8
-pretrained_checkpoint = (
+# from MMAction2's model zoo (configs/recognition/uniformerv2,
+# https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv2/
+# kinetics710/) and put it at `k710_b16_checkpoint`. To use another path,
+# override model.backbone.init_cfg in your config.
+#
+# Only `k710_b16_checkpoint` is a top-level variable, so this base combines
+# with dataset bases (which define `modalities`, `num_classes`, ...);
+# derived configs read e.g. the model dict of this base instead.
+k710_b16_checkpoint = (
     'checkpoints/uniformerv2-base-p16-res224_clip-pre_u8_kinetics710-rgb_'
     '20221219-77d34f81.pth')
-# K710 UniFormerV2 input normalization, per modality (3-channel clips).
-modality_preprocessor = dict(
-    type='ActionDataPreprocessor',
-    mean=[114.75, 114.75, 114.75],
-    std=[57.375, 57.375, 57.375],
-    format_shape='NCTHW')
-
-expert = dict(
-    type='UniFormerV2',
-    input_resolution=224,
-    patch_size=16,
-    width=768,
-    layers=12,
-    heads=12,
-    t_size=num_frames,
-    dw_reduction=1.5,
-    backbone_drop_path_rate=0.,
-    temporal_downsample=False,
-    no_lmhra=True,
-    double_lmhra=True,
-    return_list=[8, 9, 10, 11],
-    n_layers=4,
-    n_dim=768,
-    n_head=12,
-    mlp_factor=4.,
-    drop_path_rate=0.,
-    mlp_dropout=[0.5, 0.5, 0.5, 0.5],
-    clip_pretrained=False,
-    init_cfg=[
-        dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-        dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
-        dict(
-            type='Pretrained',
-            checkpoint=pretrained_checkpoint,
-            prefix='backbone.')
-    ])
-
-multimodal_data_preprocessor = dict(
-    type='MultiModalDataPreprocessor',
-    preprocessors={name: modality_preprocessor
-                   for name in modalities})
 
 model = dict(
     type='MoMERecognizer',
-    modalities=modalities,
-    backbone=expert,
+    modalities=('rgb', 'ir', 'depth'),
+    backbone=dict(
+        type='UniFormerV2',
+        input_resolution=224,
+        patch_size=16,
+        width=768,
+        layers=12,
+        heads=12,
+        t_size=8,
+        dw_reduction=1.5,
+        backbone_drop_path_rate=0.,
+        temporal_downsample=False,
+        no_lmhra=True,
+        double_lmhra=True,
+        return_list=[8, 9, 10, 11],
+        n_layers=4,
+        n_dim=768,
+        n_head=12,
+        mlp_factor=4.,
+        drop_path_rate=0.,
+        mlp_dropout=[0.5, 0.5, 0.5, 0.5],
+        clip_pretrained=False,
+        init_cfg=[
+            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+            dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
+            dict(
+                type='Pretrained',
+                checkpoint=k710_b16_checkpoint,
+                prefix='backbone.')
+        ]),
     token_tap_path='transformer.resblocks',
     cls_head=dict(
         type='TokenVotingGateHead',
-        num_classes=num_classes,
+        num_classes=34,  # Drive&Act mid-level activities
         in_channels=768,
-        num_experts=len(modalities),
+        num_experts=3,
         gate_channels=192,
         mlp_channels=768,
         dropout_ratio=0.5,
         average_clips='prob'),
-    data_preprocessor=multimodal_data_preprocessor)
+    # K710 UniFormerV2 normalization for each (3-channel) modality; dataset
+    # configs may provide per-modality statistics instead.
+    data_preprocessor=dict(
+        type='MultiModalDataPreprocessor',
+        preprocessors=dict(
+            rgb=dict(
+                type='ActionDataPreprocessor',
+                mean=[114.75, 114.75, 114.75],
+                std=[57.375, 57.375, 57.375],
+                format_shape='NCTHW'),
+            ir=dict(
+                type='ActionDataPreprocessor',
+                mean=[114.75, 114.75, 114.75],
+                std=[57.375, 57.375, 57.375],
+                format_shape='NCTHW'),
+            depth=dict(
+                type='ActionDataPreprocessor',
+                mean=[114.75, 114.75, 114.75],
+                std=[57.375, 57.375, 57.375],
+                format_shape='NCTHW'))))
