@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument(
-        '--threads', type=int, default=None,
+        '--threads',
+        type=int,
+        default=None,
         help='torch CPU threads (default: torch\'s choice)')
     args = parser.parse_args()
     if args.threads:
@@ -77,8 +79,7 @@ def main() -> None:
         if count_parameters(part):
             print(f'    {name:<12} {count_parameters(part):>13,}')
     own_params = [
-        param for name, param in model.cls_head.named_parameters(
-            recurse=False)
+        param for name, param in model.cls_head.named_parameters(recurse=False)
     ]
     if own_params:
         print(f'    {"(own)":<12} {sum(p.numel() for p in own_params):>13,}')
@@ -109,8 +110,10 @@ def main() -> None:
     ]:
         print(f'  {label:<26}{statistics.median(times) * unit:10.3f}'
               f'{min(times) * unit:10.3f}')
+    median_ratio = statistics.median(mome_times) / statistics.median(
+        expert_times)
     print(f'  {"ratio MoME / one expert":<26}'
-          f'{statistics.median(mome_times) / statistics.median(expert_times):10.2f}'
+          f'{median_ratio:10.2f}'
           f'{min(mome_times) / min(expert_times):10.2f}'
           f'   (expected ~{len(modalities)})')
 

@@ -2,6 +2,7 @@
 import glob
 import os.path as osp
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,12 +13,15 @@ import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-MODEL_CONFIGS = sorted(glob.glob('configs/_base_/models/*.py'))
+MODEL_CONFIG_DIR = str(
+    Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'models')
+
+MODEL_CONFIGS = sorted(glob.glob(MODEL_CONFIG_DIR + '/*.py'))
 TINY_MULTIMODAL_CONFIGS = [
-    'configs/_base_/models/mome_uniformerv2_tiny.py',
-    'configs/_base_/models/early_fusion_uniformerv2_tiny.py',
-    'configs/_base_/models/late_fusion_uniformerv2_tiny.py',
-    'configs/_base_/models/input_gated_moe_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/mome_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/early_fusion_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/late_fusion_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/input_gated_moe_uniformerv2_tiny.py',
 ]
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -77,8 +81,7 @@ def train_batch(batch_size, seed):
         ])
 
 
-@pytest.mark.parametrize(
-    'path', TINY_MULTIMODAL_CONFIGS, ids=osp.basename)
+@pytest.mark.parametrize('path', TINY_MULTIMODAL_CONFIGS, ids=osp.basename)
 def test_tiny_baselines_train_and_predict(path):
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(path).model)
@@ -109,7 +112,7 @@ def test_full_size_mome_b16_forward():
     """3 x UniFormerV2-B16 (no weights), one CPU forward at 8x224x224."""
     torch.manual_seed(0)
     model = MODELS.build(
-        Config.fromfile('configs/_base_/models/mome_uniformerv2_b16.py').model)
+        Config.fromfile(MODEL_CONFIG_DIR + '/mome_uniformerv2_b16.py').model)
     model.eval()
     expert_params = [
         sum(p.numel() for p in expert.parameters())

@@ -27,14 +27,14 @@ def check_input_keys(inputs: Dict[str, torch.Tensor],
                      modalities: Sequence[str], owner: str) -> None:
     """Raise a ``KeyError`` unless ``inputs`` has exactly ``modalities``."""
     if not isinstance(inputs, dict):
-        raise TypeError(f'{owner} expects a dict of modality tensors with '
-                        f'keys {list(modalities)}, got {type(inputs).__name__}')
+        raise TypeError(
+            f'{owner} expects a dict of modality tensors with '
+            f'keys {list(modalities)}, got {type(inputs).__name__}')
     if set(inputs) != set(modalities):
-        raise KeyError(
-            f'{owner} expects input keys {sorted(modalities)} (its '
-            f'`modalities`), got {sorted(inputs)}; missing '
-            f'{sorted(set(modalities) - set(inputs))}, unexpected '
-            f'{sorted(set(inputs) - set(modalities))}.')
+        raise KeyError(f'{owner} expects input keys {sorted(modalities)} (its '
+                       f'`modalities`), got {sorted(inputs)}; missing '
+                       f'{sorted(set(modalities) - set(inputs))}, unexpected '
+                       f'{sorted(set(inputs) - set(modalities))}.')
 
 
 @MODELS.register_module()
@@ -108,11 +108,12 @@ class ModalityExperts(BaseModule):
             if feature.dim() > 2:
                 feature = feature.flatten(2).mean(dim=2)
             outputs.append(feature)
-        widths = {name: out.shape[1]
-                  for name, out in zip(self.modalities, outputs)}
+        widths = {
+            name: out.shape[1]
+            for name, out in zip(self.modalities, outputs)
+        }
         if len(set(widths.values())) > 1:
             raise ValueError(
                 'Experts must output features of one width to be stacked, '
                 f'got {widths}')
         return torch.stack(outputs, dim=1)
-

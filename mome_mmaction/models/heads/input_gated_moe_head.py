@@ -68,8 +68,8 @@ class InputGatedMoEHead(TokenVotingGateHead):
         self.gate = nn.Sequential(
             nn.Linear(in_features, self.gate_channels), nn.ReLU(inplace=True),
             nn.Linear(self.gate_channels, self.gate_channels),
-            nn.ReLU(inplace=True), nn.Linear(self.gate_channels,
-                                             self.num_experts))
+            nn.ReLU(inplace=True),
+            nn.Linear(self.gate_channels, self.num_experts))
 
     def gate_scores(self,
                     expert_outputs: torch.Tensor,

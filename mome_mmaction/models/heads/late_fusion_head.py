@@ -54,12 +54,10 @@ class LateFusionHead(BaseHead):
             **kwargs)
         self.num_experts = num_experts
         self.dropout = nn.Dropout(p=dropout_ratio)
-        self.classifiers = nn.ModuleList([
-            nn.Linear(in_channels, num_classes) for _ in range(num_experts)
-        ])
+        self.classifiers = nn.ModuleList(
+            [nn.Linear(in_channels, num_classes) for _ in range(num_experts)])
 
-    def forward(self, expert_outputs: torch.Tensor,
-                **kwargs) -> torch.Tensor:
+    def forward(self, expert_outputs: torch.Tensor, **kwargs) -> torch.Tensor:
         """Classify every expert output with its own classifier.
 
         Args:

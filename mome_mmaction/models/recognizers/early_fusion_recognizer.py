@@ -56,8 +56,8 @@ class EarlyFusionRecognizer(Recognizer3D):
             data_preprocessor = dict(
                 type='MultiModalDataPreprocessor',
                 preprocessors={
-                    name: dict(
-                        type='ActionDataPreprocessor', format_shape='NCTHW')
+                    name:
+                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
                     for name in modalities
                 })
         if isinstance(data_preprocessor, dict):

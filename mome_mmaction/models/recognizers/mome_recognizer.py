@@ -20,9 +20,9 @@ class MoMERecognizer(BaseRecognizer):
     One backbone (expert) per modality, built independently from
     ``backbone``; their outputs, stacked to (B, N, C) in ``modalities`` order,
     go to ``cls_head`` -- a :class:`TokenVotingGateHead` for MoME, or a
-    baseline head (``InputGatedMoEHead``, ``LateFusionHead``). ``self.backbone``
-    is a :class:`ModalityExperts`; ``self.backbone.experts[m]`` is modality
-    m's expert.
+    baseline head (``InputGatedMoEHead``, ``LateFusionHead``).
+    ``self.backbone`` is a :class:`ModalityExperts`;
+    ``self.backbone.experts[m]`` is modality m's expert.
 
     Inputs are a dict ``{modality: (B, num_clips, C, T, H, W)}`` (what
     ``PackActionInputs(collect_keys=...)`` and ``MultiModalDataPreprocessor``
@@ -75,8 +75,8 @@ class MoMERecognizer(BaseRecognizer):
             data_preprocessor = dict(
                 type='MultiModalDataPreprocessor',
                 preprocessors={
-                    name: dict(
-                        type='ActionDataPreprocessor', format_shape='NCTHW')
+                    name:
+                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
                     for name in modalities
                 })
         if isinstance(data_preprocessor, dict):

@@ -14,8 +14,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 
-def tile_input_channels(weight: torch.Tensor,
-                        num_copies: int) -> torch.Tensor:
+def tile_input_channels(weight: torch.Tensor, num_copies: int) -> torch.Tensor:
     """Tile a conv kernel over ``num_copies`` input groups, scaled by 1/N.
 
     Args:
@@ -48,9 +47,8 @@ def inflate_input_channels(module: nn.Module, conv_path: str,
     try:
         conv = module.get_submodule(conv_path)
     except AttributeError as error:
-        raise AttributeError(
-            f'Patch embedding {conv_path!r} not found in '
-            f'{type(module).__name__}: {error}') from error
+        raise AttributeError(f'Patch embedding {conv_path!r} not found in '
+                             f'{type(module).__name__}: {error}') from error
     if not isinstance(conv, nn.modules.conv._ConvNd):
         raise TypeError(f'{type(module).__name__}.{conv_path} is a '
                         f'{type(conv).__name__}, expected a convolution.')
@@ -82,7 +80,8 @@ def inflate_input_channels(module: nn.Module, conv_path: str,
             print_log(
                 f'Inflated {key} from {tuple(weight.shape)} to '
                 f'{tuple(state_dict[key].shape)} for {num_copies} '
-                'channel-concatenated modalities', logger='current')
+                'channel-concatenated modalities',
+                logger='current')
 
     inflated.register_load_state_dict_pre_hook(widen_loaded_kernel)
     parent_path, _, name = conv_path.rpartition('.')

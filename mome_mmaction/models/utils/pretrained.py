@@ -26,7 +26,7 @@ K710_B16_CHECKPOINT_URL = (
 
 
 def pretrained_checkpoints(module: nn.Module) -> List[str]:
-    """Checkpoint paths of the ``Pretrained`` entries in ``module.init_cfg``."""
+    """Checkpoint paths of ``Pretrained`` entries in ``module.init_cfg``."""
     init_cfgs = getattr(module, 'init_cfg', None) or []
     if isinstance(init_cfgs, dict):
         init_cfgs = [init_cfgs]
@@ -55,8 +55,8 @@ def check_pretrained_files(module: nn.Module, owner: str) -> None:
         raise FileNotFoundError(
             f'Pretrained checkpoint of {owner} not found: {checkpoint!r}. '
             'MoME experts start from MMAction2\'s Kinetics-710 '
-            f'UniFormerV2-B16 checkpoint {K710_B16_CHECKPOINT_NAME} (MMAction2 '
-            'model zoo, configs/recognition/uniformerv2; '
+            f'UniFormerV2-B16 checkpoint {K710_B16_CHECKPOINT_NAME} '
+            '(MMAction2 model zoo, configs/recognition/uniformerv2; '
             f'{K710_B16_CHECKPOINT_URL}). Download it yourself and place it '
             'at that path, or point init_cfg.checkpoint to your copy; '
             'nothing is downloaded automatically.')

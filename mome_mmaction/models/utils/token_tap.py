@@ -119,7 +119,9 @@ class TokenTap:
             'second argument or keyword T; pass num_frames=... to TokenTap.')
 
     def _recorded(self) -> List[Tuple[torch.Tensor, int]]:
-        missing = [i for i in range(len(self.blocks)) if i not in self._outputs]
+        missing = [
+            i for i in range(len(self.blocks)) if i not in self._outputs
+        ]
         if missing:
             raise RuntimeError(
                 f'TokenTap on {self.block_path!r} has no output for blocks '
@@ -208,5 +210,5 @@ def block_st_tokens(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
     num_patches, batch_size, channels = _check_lnd(tokens, num_frames)
     # (HW, B*T, C) -> (HW, B, T, C) -> (B, T, HW, C) -> (B, T*HW, C)
     st = tokens[1:].view(num_patches, batch_size, num_frames, channels)
-    return st.permute(1, 2, 0, 3).reshape(batch_size,
-                                          num_frames * num_patches, channels)
+    return st.permute(1, 2, 0, 3).reshape(batch_size, num_frames * num_patches,
+                                          channels)

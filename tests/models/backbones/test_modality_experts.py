@@ -1,4 +1,5 @@
 import copy
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -9,8 +10,11 @@ from mmengine.registry import init_default_scope
 import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 
-TINY_EXPERT = Config.fromfile(
-    'configs/_base_/models/uniformerv2_tiny.py').model.backbone.to_dict()
+MODEL_CONFIG_DIR = str(
+    Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')
+
+TINY_EXPERT = Config.fromfile(MODEL_CONFIG_DIR +
+                              '/uniformerv2_tiny.py').model.backbone.to_dict()
 
 
 def save_tiny_k710_like_checkpoint(path, extra_keys=()):
@@ -18,7 +22,7 @@ def save_tiny_k710_like_checkpoint(path, extra_keys=()):
     torch.manual_seed(123)
     init_default_scope('mmaction')
     recognizer = MODELS.build(
-        Config.fromfile('configs/_base_/models/uniformerv2_tiny.py').model)
+        Config.fromfile(MODEL_CONFIG_DIR + '/uniformerv2_tiny.py').model)
     state_dict = recognizer.state_dict()
     for key in extra_keys:
         state_dict[key] = torch.zeros(1)
@@ -33,7 +37,8 @@ def pretrained_expert(checkpoint):
     expert = copy.deepcopy(TINY_EXPERT)
     expert['init_cfg'] = [
         dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-        dict(type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
+        dict(
+            type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
     ]
     return expert
 
@@ -65,8 +70,10 @@ def test_per_modality_configs_and_key_errors():
             modalities=('rgb', 'ir')))
     assert experts.experts['ir'].conv1.out_channels == 32
     with pytest.raises(ValueError, match="one width.*'rgb': 64, 'ir': 32"):
-        experts(dict(rgb=torch.randn(1, 3, 4, 32, 32),
-                     ir=torch.randn(1, 3, 4, 32, 32)))
+        experts(
+            dict(
+                rgb=torch.randn(1, 3, 4, 32, 32),
+                ir=torch.randn(1, 3, 4, 32, 32)))
     with pytest.raises(KeyError, match=r"one config per modality \['rgb', "):
         MODELS.build(
             dict(

@@ -31,8 +31,8 @@ def clips():
 def test_gate_is_three_linear_layers_on_pooled_inputs():
     head = build_head()
     linears = [m for m in head.gate if isinstance(m, nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [
-        ((3 + 1) * 1 * 2 * 2, 16), (16, 16), (16, 2)]
+    assert [(m.in_features, m.out_features)
+            for m in linears] == [((3 + 1) * 1 * 2 * 2, 16), (16, 16), (16, 2)]
     assert head.uses_modality_inputs
 
 

@@ -36,8 +36,9 @@ def test_loss_is_mean_of_expert_losses():
     head = build_head()
     expert_outputs = torch.randn(2, 3, 8)
     labels = torch.tensor([1, 3])
-    losses = head.loss(expert_outputs,
-                       [ActionDataSample().set_gt_label(int(i)) for i in labels])
+    losses = head.loss(
+        expert_outputs,
+        [ActionDataSample().set_gt_label(int(i)) for i in labels])
     assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc'}
     logits = head(expert_outputs)
     expected = torch.stack(

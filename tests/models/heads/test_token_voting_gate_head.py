@@ -57,8 +57,8 @@ def test_prior_biases_weights():
     with torch.no_grad():
         head.gate[-1].weight.zero_()
         head.gate[-1].bias.zero_()
-        head.expert_prior.copy_(torch.tensor([0., 0., torch.log(torch.tensor(
-            2.))]))
+        head.expert_prior.copy_(
+            torch.tensor([0., 0., torch.log(torch.tensor(2.))]))
     _, weights = head(torch.randn(3, 3, 8))
     torch.testing.assert_close(weights,
                                torch.tensor([[.25, .25, .5]]).expand(3, 3))

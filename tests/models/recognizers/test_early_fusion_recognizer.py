@@ -1,4 +1,5 @@
 import copy
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -11,9 +12,12 @@ from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mome_mmaction.models.utils import tile_input_channels
 
+MODEL_CONFIG_DIR = str(
+    Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')
+
 MODALITIES = ('rgb', 'ir', 'depth')
 TINY_EARLY_FUSION = Config.fromfile(
-    'configs/_base_/models/early_fusion_uniformerv2_tiny.py').model.to_dict()
+    MODEL_CONFIG_DIR + '/early_fusion_uniformerv2_tiny.py').model.to_dict()
 
 
 def build_model(**backbone_overrides):
@@ -31,7 +35,7 @@ def save_single_modality_checkpoint(path):
     torch.manual_seed(7)
     init_default_scope('mmaction')
     single = MODELS.build(
-        Config.fromfile('configs/_base_/models/uniformerv2_tiny.py').model)
+        Config.fromfile(MODEL_CONFIG_DIR + '/uniformerv2_tiny.py').model)
     single.cls_head.dropout = torch.nn.Identity()
     torch.save(dict(state_dict=single.state_dict()), path)
     return single.eval()
@@ -56,8 +60,10 @@ def test_patch_embedding_is_inflated_to_all_modalities():
 def test_pretrained_kernel_is_tiled_not_reinitialized(tmp_path):
     checkpoint = tmp_path / 'tiny_k710.pth'
     single = save_single_modality_checkpoint(checkpoint)
-    init_cfg = [dict(type='Pretrained', checkpoint=str(checkpoint),
-                     prefix='backbone.')]
+    init_cfg = [
+        dict(
+            type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.')
+    ]
     with mock.patch('mome_mmaction.models.utils.pretrained.print_log') as log:
         model = build_model(init_cfg=init_cfg).eval()
     torch.testing.assert_close(
@@ -77,8 +83,9 @@ def test_pretrained_kernel_is_tiled_not_reinitialized(tmp_path):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     missing = str(tmp_path / 'k710.pth')
     with pytest.raises(FileNotFoundError, match='early-fusion backbone'):
-        build_model(init_cfg=dict(
-            type='Pretrained', checkpoint=missing, prefix='backbone.'))
+        build_model(
+            init_cfg=dict(
+                type='Pretrained', checkpoint=missing, prefix='backbone.'))
 
 
 def test_loss_predict_and_optimizer_steps():

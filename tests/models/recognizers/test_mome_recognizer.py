@@ -1,4 +1,5 @@
 import copy
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -14,9 +15,12 @@ import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+MODEL_CONFIG_DIR = str(
+    Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')
+
 MODALITIES = ('rgb', 'ir', 'depth')
-TINY_MOME = Config.fromfile(
-    'configs/_base_/models/mome_uniformerv2_tiny.py').model.to_dict()
+TINY_MOME = Config.fromfile(MODEL_CONFIG_DIR +
+                            '/mome_uniformerv2_tiny.py').model.to_dict()
 NUM_BLOCKS, WIDTH, FRAMES, PATCHES = 2, 64, 4, 4  # tiny: 32x32 / 16 -> 2x2
 
 
@@ -37,11 +41,11 @@ class StandInTokenLoss(nn.Module):
                 block_st_tokens=block_st_tokens,
                 expert_outputs=expert_outputs,
                 labels=labels))
-        loss = sum(t.pow(2).mean() for expert in block_cls_tokens
-                   for t in expert)
+        loss = sum(
+            t.pow(2).mean() for expert in block_cls_tokens for t in expert)
         if block_st_tokens is not None:
-            loss = loss + sum(t.pow(2).mean() for expert in block_st_tokens
-                              for t in expert)
+            loss = loss + sum(
+                t.pow(2).mean() for expert in block_st_tokens for t in expert)
         return dict(
             loss_token=loss,
             token_blocks=torch.tensor(float(len(block_cls_tokens[0]))))
@@ -65,7 +69,8 @@ def build_model(modalities=MODALITIES, **overrides):
 def make_inputs(batch_size=2, num_clips=1, modalities=MODALITIES, seed=1):
     generator = torch.Generator().manual_seed(seed)
     return {
-        name: torch.randn(
+        name:
+        torch.randn(
             batch_size, num_clips, 3, FRAMES, 32, 32, generator=generator)
         for name in modalities
     }
@@ -163,13 +168,15 @@ def test_token_loss_contract_and_hooks_removed():
     with torch.no_grad():
         torch.testing.assert_close(
             model(inputs, mode='tensor'),
-            model.backbone({n: x[:, 0]
-                            for n, x in inputs.items()}))
+            model.backbone({
+                n: x[:, 0]
+                for n, x in inputs.items()
+            }))
     # Gradients of the token loss reach every expert's blocks.
     losses['loss_token'].backward()
     for expert in model.backbone.experts.values():
-        assert expert.transformer.resblocks[0].mlp.c_fc.weight.grad.abs(
-        ).sum() > 0
+        assert expert.transformer.resblocks[0].mlp.c_fc.weight.grad.abs().sum(
+        ) > 0
 
 
 def test_token_loss_without_st_tokens():
@@ -229,9 +236,9 @@ def batch_for_train_step(batch_size=2, seed=0):
     generator = torch.Generator().manual_seed(seed)
     inputs = {
         name: [
-            torch.randint(
-                0, 256, (1, 3, FRAMES, 32, 32),
-                generator=generator).float() for _ in range(batch_size)
+            torch.randint(0, 256, (1, 3, FRAMES, 32, 32),
+                          generator=generator).float()
+            for _ in range(batch_size)
         ]
         for name in MODALITIES
     }
@@ -245,8 +252,8 @@ def test_optimizer_steps_through_the_data_preprocessor():
     expert_before = model.backbone.experts['depth'].conv1.weight.detach(
     ).clone()
     for step in range(3):
-        log_vars = model.train_step(batch_for_train_step(seed=step),
-                                    optim_wrapper)
+        log_vars = model.train_step(
+            batch_for_train_step(seed=step), optim_wrapper)
         assert set(log_vars) >= {'loss', 'loss_cls', 'loss_token'}
         assert torch.isfinite(log_vars['loss'])
     assert not torch.equal(before, model.cls_head.expert_prior)

@@ -139,7 +139,7 @@ def test_block_level_activation_checkpointing():
 
 
 def test_recomputation_while_tapped_does_not_duplicate_tokens():
-    """Checkpointing a parent re-runs blocks through their hooks in backward."""
+    """Checkpointing a parent re-runs blocks (and hooks) in backward."""
     expert = build_expert()
     expert.train()
     calls = []
