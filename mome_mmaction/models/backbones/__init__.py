@@ -1,0 +1,3 @@
+from .modality_experts import ModalityExperts
+
+__all__ = ['ModalityExperts']

@@ -1,0 +1,119 @@
+from contextlib import ExitStack
+from typing import Dict, List, Sequence, Union
+
+import torch
+from mmengine.model import BaseModule, ModuleDict
+
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType
+from ..utils.pretrained import check_pretrained_files, load_report
+
+
+def normalize_modalities(modalities: Sequence[str]) -> List[str]:
+    """Check ``modalities`` is a non-empty sequence of distinct names."""
+    if isinstance(modalities, str) or not modalities:
+        raise ValueError('modalities must be a non-empty sequence of input '
+                         f'keys such as ("rgb", "ir", "depth"), got '
+                         f'{modalities!r}')
+    names = list(modalities)
+    if len(set(names)) != len(names) or not all(
+            isinstance(name, str) for name in names):
+        raise ValueError(
+            f'modalities must be distinct strings, got {modalities!r}')
+    return names
+
+
+def check_input_keys(inputs: Dict[str, torch.Tensor],
+                     modalities: Sequence[str], owner: str) -> None:
+    """Raise a ``KeyError`` unless ``inputs`` has exactly ``modalities``."""
+    if not isinstance(inputs, dict):
+        raise TypeError(
+            f'{owner} expects a dict of modality tensors with '
+            f'keys {list(modalities)}, got {type(inputs).__name__}')
+    if set(inputs) != set(modalities):
+        raise KeyError(f'{owner} expects input keys {sorted(modalities)} (its '
+                       f'`modalities`), got {sorted(inputs)}; missing '
+                       f'{sorted(set(modalities) - set(inputs))}, unexpected '
+                       f'{sorted(set(inputs) - set(modalities))}.')
+
+
+@MODELS.register_module()
+class ModalityExperts(BaseModule):
+    """Independent backbones, one per modality, with stacked outputs.
+
+    Each expert is built from its own copy of the config, so experts share
+    no weights. ``experts[modality]`` is a plain MMAction2 backbone (e.g.
+    ``UniFormerV2``); its ``init_cfg`` (e.g. mmengine ``Pretrained`` with
+    ``prefix='backbone.'``) initializes it. Before loading, every local
+    checkpoint is checked to exist, and each load's missing / unexpected keys
+    are logged.
+
+    Args:
+        backbone (dict): Backbone config built once per modality, or a dict
+            mapping every modality to its own backbone config.
+        modalities (Sequence[str]): Input keys, one expert each, in the order
+            of the stacked outputs.
+        init_cfg (dict, optional): Initialization config of this container.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: Union[ConfigType, Dict[str, ConfigType]],
+                 modalities: Sequence[str],
+                 init_cfg: ConfigType = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.modalities = normalize_modalities(modalities)
+        if 'type' in backbone:
+            expert_cfgs = {name: backbone for name in self.modalities}
+        else:
+            if set(backbone) != set(self.modalities):
+                raise KeyError(
+                    'A per-modality backbone dict needs one config per '
+                    f'modality {self.modalities}, got keys {sorted(backbone)}')
+            expert_cfgs = backbone
+        # MODELS.build copies the config, so experts are independent.
+        self.experts = ModuleDict({
+            name: MODELS.build(expert_cfgs[name])
+            for name in self.modalities
+        })
+
+    def init_weights(self) -> None:
+        """Check pretrained files exist, then initialize with a load report."""
+        for name, expert in self.experts.items():
+            check_pretrained_files(expert, owner=f'expert {name!r}')
+        with ExitStack() as reports:
+            for name, expert in self.experts.items():
+                reports.enter_context(
+                    load_report(expert, owner=f'expert {name!r}'))
+            super().init_weights()
+
+    def forward(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Run every expert on its modality.
+
+        Args:
+            inputs (dict[str, torch.Tensor]): Clips per modality, each of
+                shape (B, C, T, H, W).
+
+        Returns:
+            torch.Tensor: Expert outputs of shape (B, N, C), ordered as
+            ``modalities``. Feature maps (B, C, ...) are averaged over their
+            trailing dimensions.
+        """
+        check_input_keys(inputs, self.modalities, type(self).__name__)
+        outputs = []
+        for name in self.modalities:
+            feature = self.experts[name](inputs[name])
+            if isinstance(feature, (tuple, list)):
+                feature = feature[-1]
+            if feature.dim() > 2:
+                feature = feature.flatten(2).mean(dim=2)
+            outputs.append(feature)
+        widths = {
+            name: out.shape[1]
+            for name, out in zip(self.modalities, outputs)
+        }
+        if len(set(widths.values())) > 1:
+            raise ValueError(
+                'Experts must output features of one width to be stacked, '
+                f'got {widths}')
+        return torch.stack(outputs, dim=1)

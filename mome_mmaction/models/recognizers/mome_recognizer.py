@@ -1,0 +1,197 @@
+import copy
+from contextlib import ExitStack
+from typing import Dict, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import merge_dict
+
+from mmaction.models.recognizers import BaseRecognizer
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
+from ..backbones.modality_experts import (check_input_keys,
+                                          normalize_modalities)
+from ..utils.token_tap import TokenTap, resolve_blocks
+
+
+@MODELS.register_module()
+class MoMERecognizer(BaseRecognizer):
+    """Mixture-of-Modality-Experts recognizer.
+
+    One backbone (expert) per modality, built independently from
+    ``backbone``; their outputs, stacked to (B, N, C) in ``modalities`` order,
+    go to ``cls_head`` -- a :class:`TokenVotingGateHead` for MoME, or a
+    baseline head (``InputGatedMoEHead``, ``LateFusionHead``).
+    ``self.backbone`` is a :class:`ModalityExperts`;
+    ``self.backbone.experts[m]`` is modality m's expert.
+
+    Inputs are a dict ``{modality: (B, num_clips, C, T, H, W)}`` (what
+    ``PackActionInputs(collect_keys=...)`` and ``MultiModalDataPreprocessor``
+    give); clips are folded into the batch and averaged at test time by the
+    head (``BaseHead.average_clip``), as in MMAction2.
+
+    With ``htl_loss`` set, loss mode taps every expert's blocks
+    (``<expert>.<token_tap_path>[i]``) during the forward and adds::
+
+        self.htl_loss(block_cls_tokens, block_st_tokens, expert_outputs,
+                      labels=labels)
+
+    to the losses, where ``block_cls_tokens[n][l]`` is (B, C) and
+    ``block_st_tokens[n][l]`` is (B, T*HW, C) of expert n, block l
+    (shallow -> deep; ``block_st_tokens`` is None when the loss module has
+    ``requires_st_tokens = False``), ``expert_outputs`` is (B, N, C) (what
+    the head sees) and ``labels`` is (B,) long.
+    Without ``htl_loss`` nothing is hooked.
+
+    Args:
+        backbone (dict): Expert config, built once per modality; or a dict
+            mapping each modality to its own config.
+        cls_head (dict): Head over the stacked expert outputs.
+        modalities (Sequence[str]): Input keys, one expert each. Defaults to
+            ``('rgb', 'ir', 'depth')``.
+        htl_loss (dict, optional): Token-level loss module config (see above).
+            Defaults to None.
+        token_tap_path (str): Path of the block ``ModuleList`` inside each
+            expert. Defaults to ``'transformer.resblocks'`` (UniFormerV2).
+        train_cfg (dict, optional): Defaults to None.
+        test_cfg (dict, optional): Defaults to None.
+        data_preprocessor (dict, optional): Defaults to a
+            ``MultiModalDataPreprocessor`` that only stacks each modality
+            (``ActionDataPreprocessor(format_shape='NCTHW')``).
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: Union[ConfigType, Dict[str, ConfigType]],
+                 cls_head: ConfigType,
+                 modalities: Sequence[str] = ('rgb', 'ir', 'depth'),
+                 htl_loss: OptConfigType = None,
+                 token_tap_path: str = 'transformer.resblocks',
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptConfigType = None) -> None:
+        modalities = normalize_modalities(modalities)
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='MultiModalDataPreprocessor',
+                preprocessors={
+                    name:
+                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
+                    for name in modalities
+                })
+        if isinstance(data_preprocessor, dict):
+            # Built here with MMAction2's registry, so no default scope is
+            # needed.
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(
+            backbone=dict(
+                type='ModalityExperts',
+                backbone=backbone,
+                modalities=modalities),
+            cls_head=cls_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        self.init_cfg = copy.deepcopy(init_cfg)
+        self.modalities = modalities
+        self.token_tap_path = token_tap_path
+        head_experts = getattr(self.cls_head, 'num_experts', len(modalities))
+        if head_experts != len(modalities):
+            raise ValueError(
+                f'cls_head {type(self.cls_head).__name__} has num_experts='
+                f'{head_experts} but there are {len(modalities)} modalities '
+                f'{modalities}')
+        self.htl_loss = MODELS.build(htl_loss) if htl_loss else None
+        if self.htl_loss is not None:
+            for name, expert in self.backbone.experts.items():
+                resolve_blocks(expert, token_tap_path)  # fail early
+
+    @property
+    def with_htl_loss(self) -> bool:
+        """bool: Whether a token-level loss is set."""
+        return self.htl_loss is not None
+
+    def extract_feat(self,
+                     inputs: Dict[str, torch.Tensor],
+                     stage: str = 'backbone',
+                     data_samples: OptSampleList = None,
+                     test_mode: bool = False) -> Tuple:
+        """Run the experts (and the head, for ``stage='head'``).
+
+        Args:
+            inputs (dict[str, torch.Tensor]): Clips per modality of shape
+                (B, num_clips, C, T, H, W); keys must equal ``modalities``.
+            stage (str): 'backbone' for the stacked expert outputs, 'head'
+                for the head's output. Defaults to 'backbone'.
+            data_samples (list[ActionDataSample], optional): Unused.
+            test_mode (bool): Unused; kept for MMAction2's interface.
+
+        Returns:
+            tuple: Expert outputs (B*num_clips, N, C) -- or the head's output
+            -- and a dict of keyword arguments for the head.
+        """
+        check_input_keys(inputs, self.modalities, type(self).__name__)
+        # (B, num_clips, C, T, H, W) -> (B*num_clips, C, T, H, W)
+        clips = {
+            name: inputs[name].reshape((-1, ) + inputs[name].shape[2:])
+            for name in self.modalities
+        }
+        batch_sizes = {name: clip.shape[0] for name, clip in clips.items()}
+        if len(set(batch_sizes.values())) > 1:
+            raise ValueError('Every modality needs the same batch size and '
+                             f'number of clips, got {batch_sizes}')
+        head_kwargs = dict()
+        if getattr(self.cls_head, 'uses_modality_inputs', False):
+            head_kwargs['modality_inputs'] = [
+                clips[name] for name in self.modalities
+            ]
+        expert_outputs = self.backbone(clips)
+        if stage == 'head':
+            return self.cls_head(expert_outputs, **head_kwargs), head_kwargs
+        return expert_outputs, head_kwargs
+
+    def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Head losses, plus the token-level loss when ``htl_loss`` is set.
+
+        Args:
+            inputs (dict[str, torch.Tensor]): Clips per modality of shape
+                (B, num_clips, C, T, H, W).
+            data_samples (list[ActionDataSample]): Samples with ``gt_label``.
+
+        Returns:
+            dict[str, torch.Tensor]: Loss terms (keys containing 'loss' are
+            summed by mmengine) and logged statistics.
+        """
+        if not self.with_htl_loss:
+            return super().loss(inputs, data_samples, **kwargs)
+        with ExitStack() as taps_open:
+            taps = [
+                taps_open.enter_context(TokenTap(expert, self.token_tap_path))
+                for expert in self.backbone.experts.values()
+            ]
+            expert_outputs, head_kwargs = self.extract_feat(
+                inputs, data_samples=data_samples)
+        losses = self.cls_head.loss(expert_outputs, data_samples,
+                                    **head_kwargs)
+        block_cls_tokens = [tap.class_tokens() for tap in taps]
+        block_st_tokens = None
+        if getattr(self.htl_loss, 'requires_st_tokens', True):
+            block_st_tokens = [tap.st_tokens() for tap in taps]
+        labels = self._token_labels(data_samples)
+        token_losses = self.htl_loss(
+            block_cls_tokens, block_st_tokens, expert_outputs, labels=labels)
+        return merge_dict(losses, token_losses)
+
+    @staticmethod
+    def _token_labels(data_samples: SampleList) -> torch.Tensor:
+        """Ground-truth labels of the batch.
+
+        Returns:
+            torch.Tensor: (B,) long for class indices, or (B, K) for soft
+            labels (e.g. after mixup).
+        """
+        labels = torch.stack([sample.gt_label for sample in data_samples])
+        if labels.dim() == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        return labels

@@ -1,0 +1,106 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+import mome_mmaction  # noqa: F401
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+
+def build_head(**overrides):
+    torch.manual_seed(0)
+    cfg = dict(
+        type='TokenVotingGateHead',
+        num_classes=5,
+        in_channels=8,
+        num_experts=3,
+        gate_channels=4,
+        mlp_channels=6,
+        dropout_ratio=0.,
+        average_clips='prob')
+    head = MODELS.build({**cfg, **overrides})
+    head.init_weights()
+    return head.eval()
+
+
+def samples(labels):
+    return [ActionDataSample().set_gt_label(label) for label in labels]
+
+
+def test_forward_shapes_weights_and_fusion():
+    head = build_head()
+    expert_outputs = torch.randn(4, 3, 8)
+    logits, weights = head(expert_outputs)
+    assert logits.shape == (4, 5)
+    assert weights.shape == (4, 3)
+    torch.testing.assert_close(weights.sum(1), torch.ones(4))
+    assert (weights > 0).all()
+    # weights = softmax(shared scorer per token + prior); z = sum_n w_n x_n
+    scores = head.gate(expert_outputs).squeeze(-1) + head.expert_prior
+    torch.testing.assert_close(weights, F.softmax(scores, dim=1))
+    fused = (weights[..., None] * expert_outputs).sum(1)
+    torch.testing.assert_close(logits, head.classifier(fused))
+
+
+def test_weights_respond_to_expert_outputs():
+    head = build_head()
+    expert_outputs = torch.randn(2, 3, 8)
+    _, weights = head(expert_outputs)
+    changed = expert_outputs.clone()
+    changed[:, 1] = torch.randn(2, 8) * 3
+    _, changed_weights = head(changed)
+    assert not torch.allclose(weights, changed_weights)
+
+
+def test_prior_biases_weights():
+    head = build_head()
+    with torch.no_grad():
+        head.gate[-1].weight.zero_()
+        head.gate[-1].bias.zero_()
+        head.expert_prior.copy_(
+            torch.tensor([0., 0., torch.log(torch.tensor(2.))]))
+    _, weights = head(torch.randn(3, 3, 8))
+    torch.testing.assert_close(weights,
+                               torch.tensor([[.25, .25, .5]]).expand(3, 3))
+
+
+def test_loss_keys_and_gradients():
+    head = build_head()
+    head.train()
+    expert_outputs = torch.randn(4, 3, 8, requires_grad=True)
+    losses = head.loss(expert_outputs, samples([0, 1, 2, 3]))
+    assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy'}
+    assert 0 < losses['gate_entropy'] <= torch.log(torch.tensor(3.)) + 1e-6
+    assert not losses['gate_entropy'].requires_grad
+    losses['loss_cls'].backward()
+    for name, param in head.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    assert expert_outputs.grad.abs().sum() > 0
+
+
+def test_predict_carries_clip_averaged_gate_weights():
+    head = build_head()
+    expert_outputs = torch.randn(2 * 3, 3, 8)  # 2 samples x 3 clips
+    logits, weights = head(expert_outputs)
+    predictions = head.predict(expert_outputs, samples([0, 1]))
+    for index, prediction in enumerate(predictions):
+        clip_weights = weights[index * 3:(index + 1) * 3]
+        torch.testing.assert_close(prediction.gate_weights,
+                                   clip_weights.mean(0))
+        assert prediction.gate_weights.shape == (3, )
+        torch.testing.assert_close(
+            prediction.pred_score,
+            F.softmax(logits[index * 3:(index + 1) * 3], 1).mean(0))
+        assert 'gate_weights' in prediction.to_dict()
+
+
+def test_predict_without_clip_averaging_keeps_clip_weights():
+    head = build_head(average_clips=None)
+    predictions = head.predict(torch.randn(4, 3, 8), samples([0, 1]))
+    assert predictions[0].gate_weights.shape == (2, 3)
+
+
+def test_bad_expert_outputs_shape():
+    head = build_head()
+    with pytest.raises(ValueError, match=r'\(B, 3, 8\), got \(2, 2, 8\)'):
+        head(torch.randn(2, 2, 8))

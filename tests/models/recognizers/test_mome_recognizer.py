@@ -1,0 +1,283 @@
+import copy
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import OptimWrapper
+from torch import nn
+
+import mome_mmaction  # noqa: F401
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+MODEL_CONFIG_DIR = str(
+    Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')
+
+MODALITIES = ('rgb', 'ir', 'depth')
+TINY_MOME = Config.fromfile(MODEL_CONFIG_DIR +
+                            '/mome_uniformerv2_tiny.py').model.to_dict()
+NUM_BLOCKS, WIDTH, FRAMES, PATCHES = 2, 64, 4, 4  # tiny: 32x32 / 16 -> 2x2
+
+
+@MODELS.register_module(force=True)
+class StandInTokenLoss(nn.Module):
+    """Test stand-in for the HTL loss: records what it was called with."""
+
+    def __init__(self, requires_st_tokens=True):
+        super().__init__()
+        self.requires_st_tokens = requires_st_tokens
+        self.calls = []
+
+    def forward(self, block_cls_tokens, block_st_tokens, expert_outputs,
+                labels):
+        self.calls.append(
+            dict(
+                block_cls_tokens=block_cls_tokens,
+                block_st_tokens=block_st_tokens,
+                expert_outputs=expert_outputs,
+                labels=labels))
+        loss = sum(
+            t.pow(2).mean() for expert in block_cls_tokens for t in expert)
+        if block_st_tokens is not None:
+            loss = loss + sum(
+                t.pow(2).mean() for expert in block_st_tokens for t in expert)
+        return dict(
+            loss_token=loss,
+            token_blocks=torch.tensor(float(len(block_cls_tokens[0]))))
+
+
+def build_model(modalities=MODALITIES, **overrides):
+    torch.manual_seed(0)
+    cfg = copy.deepcopy(TINY_MOME)
+    cfg['modalities'] = modalities
+    cfg['cls_head']['num_experts'] = len(modalities)
+    cfg['data_preprocessor']['preprocessors'] = {
+        name: cfg['data_preprocessor']['preprocessors']['rgb']
+        for name in modalities
+    }
+    cfg.update(overrides)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def make_inputs(batch_size=2, num_clips=1, modalities=MODALITIES, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        name:
+        torch.randn(
+            batch_size, num_clips, 3, FRAMES, 32, 32, generator=generator)
+        for name in modalities
+    }
+
+
+def make_samples(labels):
+    return [ActionDataSample().set_gt_label(label) for label in labels]
+
+
+def all_block_hooks(model):
+    return [
+        hook for expert in model.backbone.experts.values()
+        for block in expert.transformer.resblocks
+        for hook in block._forward_hooks.values()
+    ]
+
+
+def test_loss_predict_tensor_modes():
+    model = build_model()
+    losses = model(make_inputs(), make_samples([0, 3]), mode='loss')
+    assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy'}
+    expert_outputs = model(make_inputs(), mode='tensor')
+    assert expert_outputs.shape == (2, 3, WIDTH)
+    logits, weights = model(make_inputs(), mode='tensor', stage='head')
+    assert logits.shape == (2, 4) and weights.shape == (2, 3)
+    model.eval()
+    predictions = model(make_inputs(), make_samples([0, 3]), mode='predict')
+    assert len(predictions) == 2
+    for prediction in predictions:
+        assert prediction.pred_score.shape == (4, )
+        assert prediction.gate_weights.shape == (3, )
+        torch.testing.assert_close(prediction.gate_weights.sum(),
+                                   torch.tensor(1.))
+
+
+def test_multi_clip_predictions_average_clips():
+    model = build_model().eval()
+    inputs = make_inputs(batch_size=2, num_clips=3)
+    with torch.no_grad():
+        predictions = model(inputs, make_samples([0, 1]), mode='predict')
+        logits, weights = model(inputs, mode='tensor', stage='head')
+    logits, weights = logits.view(2, 3, 4), weights.view(2, 3, 3)
+    for index, prediction in enumerate(predictions):
+        torch.testing.assert_close(prediction.pred_score,
+                                   F.softmax(logits[index], 1).mean(0))
+        torch.testing.assert_close(prediction.gate_weights,
+                                   weights[index].mean(0))
+
+
+def test_gate_weights_respond_to_one_expert_input():
+    model = build_model().eval()
+    inputs = make_inputs()
+    with torch.no_grad():
+        _, weights = model(inputs, mode='tensor', stage='head')
+        changed = dict(inputs, ir=inputs['ir'] * 4 + 1)
+        _, changed_weights = model(changed, mode='tensor', stage='head')
+    torch.testing.assert_close(weights.sum(1), torch.ones(2))
+    assert not torch.allclose(weights, changed_weights)
+
+
+def test_gradients_reach_every_expert_and_the_gate():
+    model = build_model()
+    losses = model(make_inputs(), make_samples([1, 2]), mode='loss')
+    losses['loss_cls'].backward()
+    for name, expert in model.backbone.experts.items():
+        grads = [p.grad for p in expert.parameters()]
+        assert all(grad is not None for grad in grads), name
+        assert sum(grad.abs().sum() for grad in grads) > 0, name
+        assert expert.conv1.weight.grad.abs().sum() > 0, name
+    for name, param in model.cls_head.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_token_loss_contract_and_hooks_removed():
+    model = build_model(htl_loss=dict(type='StandInTokenLoss'))
+    inputs = make_inputs(batch_size=2)
+    losses = model(inputs, make_samples([2, 1]), mode='loss')
+    assert set(losses) == {
+        'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy', 'loss_token',
+        'token_blocks'
+    }
+    assert all_block_hooks(model) == []
+    call, = model.htl_loss.calls
+    assert len(call['block_cls_tokens']) == len(call['block_st_tokens']) == 3
+    for expert_cls, expert_st in zip(call['block_cls_tokens'],
+                                     call['block_st_tokens']):
+        assert [t.shape for t in expert_cls] == [(2, WIDTH)] * NUM_BLOCKS
+        assert [t.shape for t in expert_st
+                ] == [(2, FRAMES * PATCHES, WIDTH)] * NUM_BLOCKS
+    assert call['expert_outputs'].shape == (2, 3, WIDTH)
+    torch.testing.assert_close(call['labels'], torch.tensor([2, 1]))
+    assert call['labels'].dtype == torch.long
+    # The expert outputs are the gate's input: the final features.
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(inputs, mode='tensor'),
+            model.backbone({
+                n: x[:, 0]
+                for n, x in inputs.items()
+            }))
+    # Gradients of the token loss reach every expert's blocks.
+    losses['loss_token'].backward()
+    for expert in model.backbone.experts.values():
+        assert expert.transformer.resblocks[0].mlp.c_fc.weight.grad.abs().sum(
+        ) > 0
+
+
+def test_token_loss_without_st_tokens():
+    model = build_model(
+        htl_loss=dict(type='StandInTokenLoss', requires_st_tokens=False))
+    model(make_inputs(batch_size=3), make_samples([3, 0, 1]), mode='loss')
+    call, = model.htl_loss.calls
+    assert call['block_st_tokens'] is None
+    assert call['block_cls_tokens'][0][0].shape == (3, WIDTH)
+    torch.testing.assert_close(call['labels'], torch.tensor([3, 0, 1]))
+
+
+def test_no_token_tap_without_token_loss():
+    model = build_model()
+    with mock.patch(
+            'mome_mmaction.models.recognizers.mome_recognizer.TokenTap',
+            side_effect=AssertionError('tapped without htl_loss')):
+        model(make_inputs(), make_samples([0, 1]), mode='loss')
+        model.eval()
+        model(make_inputs(), make_samples([0, 1]), mode='predict')
+    assert all_block_hooks(model) == []
+
+
+def test_bad_input_keys_are_clear_errors():
+    model = build_model()
+    bad = make_inputs(modalities=('rgb', 'ir', 'thermal'))
+    with pytest.raises(KeyError) as error:
+        model(bad, make_samples([0, 1]), mode='loss')
+    message = str(error.value)
+    assert "['depth', 'ir', 'rgb']" in message
+    assert "['ir', 'rgb', 'thermal']" in message
+    with pytest.raises(KeyError, match="missing \\['depth'\\]"):
+        model(make_inputs(modalities=('rgb', 'ir')), mode='tensor')
+    with pytest.raises(ValueError, match='num_experts=3 but there are 2'):
+        cfg = copy.deepcopy(TINY_MOME)
+        cfg['modalities'] = ('rgb', 'ir')
+        MODELS.build(cfg)
+    with pytest.raises(AttributeError, match="'transformer.blocks' not found"):
+        build_model(
+            htl_loss=dict(type='StandInTokenLoss'),
+            token_tap_path='transformer.blocks')
+
+
+def test_single_modality():
+    model = build_model(
+        modalities=('ir', ), htl_loss=dict(type='StandInTokenLoss'))
+    inputs = make_inputs(modalities=('ir', ))
+    losses = model(inputs, make_samples([0, 1]), mode='loss')
+    assert len(model.htl_loss.calls[0]['block_cls_tokens']) == 1
+    assert torch.isfinite(losses['loss_cls'])
+    model.eval()
+    predictions = model(inputs, make_samples([0, 1]), mode='predict')
+    torch.testing.assert_close(predictions[0].gate_weights, torch.ones(1))
+
+
+def batch_for_train_step(batch_size=2, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = {
+        name: [
+            torch.randint(0, 256, (1, 3, FRAMES, 32, 32),
+                          generator=generator).float()
+            for _ in range(batch_size)
+        ]
+        for name in MODALITIES
+    }
+    return dict(inputs=inputs, data_samples=make_samples(range(batch_size)))
+
+
+def test_optimizer_steps_through_the_data_preprocessor():
+    model = build_model(htl_loss=dict(type='StandInTokenLoss'))
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05))
+    before = model.cls_head.expert_prior.detach().clone()
+    expert_before = model.backbone.experts['depth'].conv1.weight.detach(
+    ).clone()
+    for step in range(3):
+        log_vars = model.train_step(
+            batch_for_train_step(seed=step), optim_wrapper)
+        assert set(log_vars) >= {'loss', 'loss_cls', 'loss_token'}
+        assert torch.isfinite(log_vars['loss'])
+    assert not torch.equal(before, model.cls_head.expert_prior)
+    assert not torch.equal(expert_before,
+                           model.backbone.experts['depth'].conv1.weight)
+    assert all_block_hooks(model) == []
+
+
+def test_token_loss_under_ddp(tmp_path):
+    dist.init_process_group(
+        'gloo',
+        init_method=f'file://{tmp_path / "store"}',
+        rank=0,
+        world_size=1)
+    try:
+        model = build_model(htl_loss=dict(type='StandInTokenLoss'))
+        ddp_model = MMDistributedDataParallel(module=model)
+        optim_wrapper = OptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=0.05))
+        for step in range(2):
+            log_vars = ddp_model.train_step(
+                batch_for_train_step(seed=step), optim_wrapper)
+            assert torch.isfinite(log_vars['loss_token'])
+        assert len(model.htl_loss.calls) == 2
+        assert all_block_hooks(model) == []
+    finally:
+        dist.destroy_process_group()
