@@ -1,0 +1,5 @@
+# MoME + HTL on the synthetic Drive&Act: the README's main job
+# (bash tools/demo.sh). HTL over the tiny experts' 2 blocks.
+_base_ = ['./mome_synthetic.py']
+
+model = dict(htl_loss=dict(type='HTLLoss', num_blocks=2, alpha=0.01, beta=1.0))

@@ -1,0 +1,10 @@
+# MoME + MoDE (mutual distillation among the experts' predictions) on the
+# synthetic Drive&Act.
+_base_ = ['./mome_synthetic.py']
+
+model = dict(
+    htl_loss=dict(
+        type='MoDELoss',
+        in_channels=64,
+        num_classes=_base_.num_classes,
+        num_experts=3))
