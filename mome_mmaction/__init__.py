@@ -10,7 +10,7 @@ from .utils import apply_stack_fixes, register_weights_only_loader
 apply_stack_fixes()
 register_weights_only_loader()
 
-from . import engine  # noqa: E402,F401
+from . import engine, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .htl_loss import HTLLoss
+
+__all__ = ['HTLLoss']
