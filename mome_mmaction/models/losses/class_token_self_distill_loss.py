@@ -4,8 +4,8 @@ import torch
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from .token_distributions import (check_block_tokens, per_sample_logsumexp,
-                                  softmax_kl_divergence)
+from .token_distributions import (check_block_tokens, softmax_kl_divergence,
+                                  teacher_distribution)
 
 
 @MODELS.register_module()
@@ -77,10 +77,11 @@ class ClassTokenSelfDistillLoss(BaseModule):
             teacher = cls_tokens[-1] / self.temperature
             if self.detach_teacher:
                 teacher = teacher.detach()
-            teacher_lse = per_sample_logsumexp(teacher.detach())
+            distribution = teacher_distribution(teacher)
             for student in cls_tokens[:-1]:
                 total = total + softmax_kl_divergence(
-                    student / self.temperature, teacher, teacher_lse).mean()
+                    student / self.temperature, teacher,
+                    distribution).mean()
         loss = self.temperature**2 * total / (num_experts *
                                               (self.num_blocks - 1))
         return dict(loss_self_distill=self.loss_weight * loss)

@@ -6,7 +6,8 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from .token_distributions import (check_block_tokens, check_expert_outputs,
-                                  per_sample_logsumexp, softmax_kl_divergence)
+                                  softmax_kl_divergence,
+                                  teacher_distribution)
 
 
 @MODELS.register_module()
@@ -30,11 +31,12 @@ class HTLLoss(BaseModule):
     so every ``w_l = 1``): positive, summing to ``L-1``, so they cannot
     collapse to zero.
 
-    Memory: the teacher's log-sum-exp is reduced once per expert; each
-    student block is streamed through a fused softmax-KL that keeps only the
-    tokens themselves for backward (any layout, strided views included, is
-    used without copying) and accumulates in float32 whatever the tokens'
-    dtype under AMP.
+    Memory: the teacher's softmax is reduced once per expert (its float32
+    probabilities are the only new token-sized tensor kept for backward, one
+    per expert and token kind); each student block is streamed through a
+    fused softmax-KL that keeps only the student tokens themselves for
+    backward (any layout, strided views included, is used without copying)
+    and accumulates in float32 whatever the tokens' dtype under AMP.
 
     With one expert (HTL-) ``L_inter`` is identically zero and is not
     returned.
@@ -96,15 +98,15 @@ class HTLLoss(BaseModule):
                 teacher_cls = teacher_cls.detach()
                 teacher_st = teacher_st.detach()
             # Reduced once per expert, shared by all its student blocks.
-            teacher_cls_lse = per_sample_logsumexp(teacher_cls.detach())
-            teacher_st_lse = per_sample_logsumexp(teacher_st.detach())
+            teacher_cls_distribution = teacher_distribution(teacher_cls)
+            teacher_st_distribution = teacher_distribution(teacher_st)
             block_divergences = []
             for student_cls, student_st in zip(cls_tokens[:-1],
                                                st_tokens[:-1]):
                 kl_cls = softmax_kl_divergence(student_cls, teacher_cls,
-                                               teacher_cls_lse)
+                                               teacher_cls_distribution)
                 kl_st = softmax_kl_divergence(student_st, teacher_st,
-                                              teacher_st_lse)
+                                              teacher_st_distribution)
                 block_divergences.append((kl_cls + kl_st).mean())
             expert_divergences.append(torch.stack(block_divergences))
         return torch.stack(expert_divergences)

@@ -2,9 +2,10 @@
 
 Not a registered component: helpers for :class:`HTLLoss` and the baselines.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
+from torch.autograd.function import once_differentiable
 
 
 def accumulation_dtype(tensor: torch.Tensor) -> torch.dtype:
@@ -17,81 +18,106 @@ def _per_sample_shape(tensor: torch.Tensor) -> Tuple[int, ...]:
     return (tensor.shape[0], ) + (1, ) * (tensor.dim() - 1)
 
 
-def per_sample_logsumexp(logits: torch.Tensor) -> torch.Tensor:
-    """Log-sum-exp over every non-batch entry, accumulated in float32.
+class TeacherDistribution(NamedTuple):
+    """The teacher's softmax, reduced once and shared by its students.
+
+    Attributes:
+        logits (torch.Tensor): Teacher tokens (B, ...), as given (detached or
+            not: gradients reach the teacher only if they require grad).
+        probs (torch.Tensor): ``softmax`` over all non-batch entries, same
+            shape, float32 (float64 for float64 logits), no graph.
+        logsumexp (torch.Tensor): Shape (B,), float32, no graph.
+        cross (torch.Tensor): ``sum(probs * logits)`` per sample, (B,).
+    """
+    logits: torch.Tensor
+    probs: torch.Tensor
+    logsumexp: torch.Tensor
+    cross: torch.Tensor
+
+
+def teacher_distribution(teacher_logits: torch.Tensor) -> TeacherDistribution:
+    """Reduce a teacher once: probabilities, log-sum-exp and cross term.
 
     Args:
-        logits (torch.Tensor): Shape (B, ...), any floating dtype and layout.
+        teacher_logits (torch.Tensor): Shape (B, ...), any floating dtype and
+            layout; the softmax runs over all non-batch entries.
 
     Returns:
-        torch.Tensor: Shape (B,), float32 (float64 for float64 input).
+        TeacherDistribution: See its attributes.
     """
-    reduce_dims = tuple(range(1, logits.dim()))
-    return torch.logsumexp(
-        logits.to(accumulation_dtype(logits)), dim=reduce_dims)
+    reduce_dims = tuple(range(1, teacher_logits.dim()))
+    with torch.no_grad():
+        teacher = teacher_logits.detach().to(
+            accumulation_dtype(teacher_logits))
+        logsumexp = torch.logsumexp(teacher, dim=reduce_dims)
+        probs = torch.sub(teacher, logsumexp.view(
+            _per_sample_shape(teacher))).exp_()
+        cross = (probs * teacher).sum(reduce_dims)
+    return TeacherDistribution(teacher_logits, probs, logsumexp, cross)
 
 
 class _SoftmaxKLDivergence(torch.autograd.Function):
     """Per-sample ``KL(softmax(teacher) || softmax(student))``.
 
-    The softmax runs over all non-batch entries. With
-    ``p = softmax(t)``, ``q = softmax(s)``::
+    The softmax runs over all non-batch entries. With ``p = softmax(t)``,
+    ``q = softmax(s)`` and the teacher reduced once (``p``, ``lse(t)`` and
+    ``sum p t``, see :func:`teacher_distribution`)::
 
-        KL = sum p * (t - s) + logsumexp(s) - logsumexp(t)
+        KL = sum p t - sum p s + lse(s) - lse(t)
         dKL/ds = q - p
         dKL/dt = p * (log p - log q - KL)
 
-    Forward and backward keep only the inputs themselves (the tokens the
-    backbone produced, no copies) and per-sample scalars for backward, and
-    recompute the probabilities in float32 there, so no per-pair copy of the
-    tokens or of their log-probabilities lives between forward and backward.
+    Between forward and backward only the student tokens themselves (no
+    copy), the teacher's shared ``p`` and per-sample scalars are kept; ``q``
+    is recomputed in float32 in backward. So no per-pair copy of the tokens or
+    of their log-probabilities exists. A student equal to its teacher gives
+    exactly 0 (both sides go through the same reductions).
     """
 
     @staticmethod
     def forward(ctx, student_logits: torch.Tensor,
-                teacher_logits: torch.Tensor,
-                teacher_logsumexp: torch.Tensor) -> torch.Tensor:
-        shape = _per_sample_shape(student_logits)
+                teacher_logits: torch.Tensor, teacher_probs: torch.Tensor,
+                teacher_logsumexp: torch.Tensor,
+                teacher_cross: torch.Tensor) -> torch.Tensor:
         reduce_dims = tuple(range(1, student_logits.dim()))
-        dtype = accumulation_dtype(student_logits)
-        student = student_logits.to(dtype)
-        teacher = teacher_logits.to(dtype)
-        teacher_logsumexp = teacher_logsumexp.to(dtype)
+        student = student_logits.to(teacher_probs.dtype)
         student_logsumexp = torch.logsumexp(student, dim=reduce_dims)
-        teacher_probs = torch.exp(teacher - teacher_logsumexp.view(shape))
-        kl = (teacher_probs * (teacher - student)).sum(reduce_dims)
-        kl = kl + student_logsumexp - teacher_logsumexp
-        ctx.save_for_backward(student_logits, teacher_logits,
-                              student_logsumexp, teacher_logsumexp, kl)
+        student_cross = (teacher_probs * student).sum(reduce_dims)
+        kl = (teacher_cross - student_cross) + (
+            student_logsumexp - teacher_logsumexp)
+        ctx.save_for_backward(
+            student_logits,
+            teacher_logits if ctx.needs_input_grad[1] else None,
+            teacher_probs, student_logsumexp, teacher_logsumexp, kl)
         return kl
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_kl: torch.Tensor):
-        (student_logits, teacher_logits, student_logsumexp,
+        (student_logits, teacher_logits, teacher_probs, student_logsumexp,
          teacher_logsumexp, kl) = ctx.saved_tensors
         shape = _per_sample_shape(student_logits)
-        dtype = kl.dtype
-        grad_kl = grad_kl.to(dtype).reshape(shape)
-        teacher_log_probs = (
-            teacher_logits.to(dtype) - teacher_logsumexp.view(shape))
-        student_log_probs = (
-            student_logits.to(dtype) - student_logsumexp.view(shape))
+        grad_kl = grad_kl.to(kl.dtype).reshape(shape)
+        # log q = s - lse(s), float32, one temporary reused in place.
+        student_log_probs = torch.sub(
+            student_logits.to(kl.dtype), student_logsumexp.view(shape))
         grad_student = grad_teacher = None
-        if ctx.needs_input_grad[0]:
-            grad_student = grad_kl * (
-                torch.exp(student_log_probs) - torch.exp(teacher_log_probs))
-            grad_student = grad_student.to(student_logits.dtype)
         if ctx.needs_input_grad[1]:
-            grad_teacher = grad_kl * torch.exp(teacher_log_probs) * (
-                teacher_log_probs - student_log_probs - kl.view(shape))
+            teacher_log_probs = torch.sub(
+                teacher_logits.to(kl.dtype), teacher_logsumexp.view(shape))
+            grad_teacher = teacher_log_probs.sub_(student_log_probs).sub_(
+                kl.view(shape)).mul_(teacher_probs).mul_(grad_kl)
             grad_teacher = grad_teacher.to(teacher_logits.dtype)
-        return grad_student, grad_teacher, None
+        if ctx.needs_input_grad[0]:
+            grad_student = student_log_probs.exp_().sub_(teacher_probs).mul_(
+                grad_kl).to(student_logits.dtype)
+        return grad_student, grad_teacher, None, None, None
 
 
 def softmax_kl_divergence(
         student_logits: torch.Tensor,
         teacher_logits: torch.Tensor,
-        teacher_logsumexp: Optional[torch.Tensor] = None) -> torch.Tensor:
+        teacher: Optional[TeacherDistribution] = None) -> torch.Tensor:
     """``KL(softmax(teacher) || softmax(student))`` per sample.
 
     The softmax runs over all non-batch entries of each sample (the C channels
@@ -103,22 +129,23 @@ def softmax_kl_divergence(
     Args:
         student_logits (torch.Tensor): Shape (B, ...).
         teacher_logits (torch.Tensor): Same shape as ``student_logits``.
-        teacher_logsumexp (torch.Tensor, optional): Precomputed
-            :func:`per_sample_logsumexp` of the teacher, shape (B,), so that
-            a teacher shared by several students is reduced once. Its own
-            graph is ignored: the gradient to the teacher is the full one.
+        teacher (TeacherDistribution, optional): ``teacher_distribution(
+            teacher_logits)``, precomputed so that a teacher shared by several
+            students is reduced once.
 
     Returns:
-        torch.Tensor: KL divergence of shape (B,), float32.
+        torch.Tensor: KL divergence of shape (B,), float32 (float64 for
+        float64 input).
     """
     if student_logits.shape != teacher_logits.shape:
         raise ValueError('student and teacher tokens must have the same '
                          f'shape, got {tuple(student_logits.shape)} and '
                          f'{tuple(teacher_logits.shape)}')
-    if teacher_logsumexp is None:
-        teacher_logsumexp = per_sample_logsumexp(teacher_logits.detach())
+    if teacher is None:
+        teacher = teacher_distribution(teacher_logits)
     return _SoftmaxKLDivergence.apply(student_logits, teacher_logits,
-                                      teacher_logsumexp.detach())
+                                      teacher.probs, teacher.logsumexp,
+                                      teacher.cross)
 
 
 def check_block_tokens(block_tokens: Sequence[Sequence[torch.Tensor]],

@@ -261,3 +261,36 @@ def test_bad_inputs_raise_clear_errors():
         htl(block_cls, block_st, expert_outputs[:, 0])
     with pytest.raises(ValueError, match='num_blocks >= 2'):
         build_htl(num_blocks=1)
+
+
+def saved_bytes_beyond(inputs, compute):
+    """Bytes autograd saves for backward outside the storages of inputs."""
+    input_storages = {t.untyped_storage().data_ptr() for t in inputs}
+    saved = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in input_storages:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        compute()
+    return sum(saved.values())
+
+
+def test_no_per_pair_copies_are_kept_for_backward():
+    """Only the teachers' probabilities (one per expert and kind) are kept."""
+    num_experts, num_blocks, batch_size, num_st, channels = 2, 6, 2, 64, 32
+    block_cls, block_st, expert_outputs = make_tokens(
+        num_experts, num_blocks, batch_size, num_st, channels,
+        requires_grad=True)
+    inputs = [t for part in (block_cls, block_st) for blocks in part
+              for t in blocks] + [expert_outputs]
+    htl = build_htl(num_blocks=num_blocks)
+    saved = saved_bytes_beyond(
+        inputs, lambda: htl(block_cls, block_st, expert_outputs))
+    teacher_probs = num_experts * batch_size * (num_st + 1) * channels * 4
+    st_tokens_per_block = batch_size * num_st * channels * 4
+    # Small per-sample scalars and the (B, N, N, C) expert differences aside.
+    assert teacher_probs <= saved < teacher_probs + st_tokens_per_block
