@@ -7,7 +7,12 @@ HTL / MoME ratios for the tiny and/or the full-size model.
 
 Memory: CUDA peak allocated on a GPU; on CPU the process's peak resident set
 size (``ru_maxrss``, which also counts the interpreter, the weights and the
-optimizer state) and its growth during the timed step.
+optimizer state) and its growth during the timed steps. Both devices also
+report the bytes of the distinct storages autograd keeps for backward in the
+first step (weights included), a deterministic activation-memory figure that
+CPU allocator noise does not blur. CPU step times on a shared machine are
+noisy: the ratio uses the fastest timed step (the least disturbed); the
+median and every step time are printed too.
 
 Until ``MoMERecognizer`` exists this measures a clearly named stand-in,
 :func:`build_mome_stand_in`: N MMAction2 ``UniFormerV2`` experts, a token
@@ -39,20 +44,48 @@ import mome_mmaction  # noqa: F401  (registers HTLLoss, fixes the stack)
 from mmaction.registry import MODELS
 
 TINY_BACKBONE = dict(
-    type='UniFormerV2', input_resolution=32, patch_size=16, width=64,
-    layers=2, heads=2, t_size=4, dw_reduction=1.5,
-    backbone_drop_path_rate=0., temporal_downsample=False, no_lmhra=True,
-    double_lmhra=True, return_list=[0, 1], n_layers=2, n_dim=64, n_head=2,
-    mlp_factor=4., drop_path_rate=0., mlp_dropout=[0.5, 0.5],
+    type='UniFormerV2',
+    input_resolution=32,
+    patch_size=16,
+    width=64,
+    layers=2,
+    heads=2,
+    t_size=4,
+    dw_reduction=1.5,
+    backbone_drop_path_rate=0.,
+    temporal_downsample=False,
+    no_lmhra=True,
+    double_lmhra=True,
+    return_list=[0, 1],
+    n_layers=2,
+    n_dim=64,
+    n_head=2,
+    mlp_factor=4.,
+    drop_path_rate=0.,
+    mlp_dropout=[0.5, 0.5],
     clip_pretrained=False)
 # UniFormerV2-B/16 as in MMAction2's k710-pretrained u8 configs.
 FULL_BACKBONE = dict(
-    type='UniFormerV2', input_resolution=224, patch_size=16, width=768,
-    layers=12, heads=12, t_size=8, dw_reduction=1.5,
-    backbone_drop_path_rate=0., temporal_downsample=False, no_lmhra=True,
-    double_lmhra=True, return_list=[8, 9, 10, 11], n_layers=4, n_dim=768,
-    n_head=12, mlp_factor=4., drop_path_rate=0.,
-    mlp_dropout=[0.5, 0.5, 0.5, 0.5], clip_pretrained=False)
+    type='UniFormerV2',
+    input_resolution=224,
+    patch_size=16,
+    width=768,
+    layers=12,
+    heads=12,
+    t_size=8,
+    dw_reduction=1.5,
+    backbone_drop_path_rate=0.,
+    temporal_downsample=False,
+    no_lmhra=True,
+    double_lmhra=True,
+    return_list=[8, 9, 10, 11],
+    n_layers=4,
+    n_dim=768,
+    n_head=12,
+    mlp_factor=4.,
+    drop_path_rate=0.,
+    mlp_dropout=[0.5, 0.5, 0.5, 0.5],
+    clip_pretrained=False)
 SIZES = dict(
     tiny=dict(backbone=TINY_BACKBONE, frames=4, resolution=32),
     full=dict(backbone=FULL_BACKBONE, frames=8, resolution=224))
@@ -70,9 +103,8 @@ class MoMEStandIn(nn.Module):
     (``'strided'``).
     """
 
-    def __init__(self, backbone_cfg: dict, num_experts: int,
-                 num_classes: int, htl_loss: Optional[dict],
-                 st_token_layout: str) -> None:
+    def __init__(self, backbone_cfg: dict, num_experts: int, num_classes: int,
+                 htl_loss: Optional[dict], st_token_layout: str) -> None:
         super().__init__()
         self.experts = nn.ModuleList(
             [MODELS.build(dict(backbone_cfg)) for _ in range(num_experts)])
@@ -91,6 +123,7 @@ class MoMEStandIn(nn.Module):
                         self._make_tap(index, expert.transformer.T))
 
     def _make_tap(self, expert_index: int, num_frames: int):
+
         def tap(module, inputs, output):
             tokens = output  # (1 + HW, B*T, C)
             spatial, batch_frames, channels = tokens[1:].shape
@@ -116,14 +149,14 @@ class MoMEStandIn(nn.Module):
         ], 1)  # (B, N, C)
         gate_weights = self.gate(expert_outputs).squeeze(-1).softmax(-1)
         fused = (gate_weights.unsqueeze(-1) * expert_outputs).sum(1)
-        losses = dict(loss_cls=F.cross_entropy(
-            self.classifier(fused).float(), labels))
+        losses = dict(
+            loss_cls=F.cross_entropy(self.classifier(fused).float(), labels))
         if self.htl_loss is not None:
             block_cls = [[cls for cls, _ in taps] for taps in self._tapped]
             block_st = [[st for _, st in taps] for taps in self._tapped]
             losses.update(
-                self.htl_loss(block_cls, block_st, expert_outputs,
-                              labels=labels))
+                self.htl_loss(
+                    block_cls, block_st, expert_outputs, labels=labels))
             for taps in self._tapped:
                 taps.clear()
         return losses
@@ -133,8 +166,11 @@ def build_mome_stand_in(size: str, num_experts: int, num_classes: int,
                         htl: bool, st_token_layout: str) -> nn.Module:
     """The model under test; swap for ``MoMERecognizer`` once it exists."""
     backbone_cfg = SIZES[size]['backbone']
-    htl_loss = dict(type='HTLLoss', num_blocks=backbone_cfg['layers'],
-                    alpha=0.01, beta=1.0) if htl else None
+    htl_loss = dict(
+        type='HTLLoss',
+        num_blocks=backbone_cfg['layers'],
+        alpha=0.01,
+        beta=1.0) if htl else None
     return MoMEStandIn(backbone_cfg, num_experts, num_classes, htl_loss,
                        st_token_layout)
 
@@ -156,23 +192,38 @@ def measure_variant(args: argparse.Namespace) -> dict:
         args.size, args.num_experts, args.num_classes, variant != 'mome',
         'strided' if variant == 'htl_strided' else 'contiguous').to(device)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5,
-                                  weight_decay=0.05)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=1e-5, weight_decay=0.05)
     use_amp = args.amp != 'none'
     amp_dtype = dict(fp16=torch.float16, bf16=torch.bfloat16).get(args.amp)
-    scaler = torch.amp.GradScaler(device.type,
-                                  enabled=args.amp == 'fp16')
+    scaler = torch.amp.GradScaler(device.type, enabled=args.amp == 'fp16')
     resolution = SIZES[args.size]['resolution']
     generator = torch.Generator().manual_seed(0)
-    inputs = torch.randn(args.batch_size, args.num_experts, 3, args.frames,
-                         resolution, resolution,
-                         generator=generator).to(device)
-    labels = torch.randint(0, args.num_classes, (args.batch_size, ),
-                           generator=generator).to(device)
+    inputs = torch.randn(
+        args.batch_size,
+        args.num_experts,
+        3,
+        args.frames,
+        resolution,
+        resolution,
+        generator=generator).to(device)
+    labels = torch.randint(
+        0, args.num_classes, (args.batch_size, ),
+        generator=generator).to(device)
 
-    def step() -> Dict[str, float]:
+    saved_storages: Dict[int, int] = {}
+
+    def record_saved(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        saved_storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    def step(count_saved: bool = False) -> Dict[str, float]:
         optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp), \
+                torch.autograd.graph.saved_tensors_hooks(
+                    record_saved if count_saved else (lambda t: t),
+                    lambda t: t):
             losses = model(inputs, labels)
         loss = sum(value for key, value in losses.items() if 'loss' in key)
         scaler.scale(loss).backward()
@@ -184,7 +235,11 @@ def measure_variant(args: argparse.Namespace) -> dict:
         if device.type == 'cuda':
             torch.cuda.synchronize()
 
-    first_step_losses = step()  # same model and batch in every variant
+    # Same model and batch in every variant. Also counts the distinct
+    # storages autograd keeps for backward (weights included): a
+    # device-independent activation-memory figure.
+    first_step_losses = step(count_saved=True)
+    saved_for_backward_mib = sum(saved_storages.values()) / 2**20
     for _ in range(args.warmup - 1):
         step()
     synchronize()
@@ -203,21 +258,28 @@ def measure_variant(args: argparse.Namespace) -> dict:
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return dict(variant=variant, step_time_s=statistics.median(times),
-                step_times_s=times, peak_mib=peak,
-                step_growth_mib=peak - memory_before,
-                first_step_losses=first_step_losses)
+    return dict(
+        variant=variant,
+        step_time_s=min(times),
+        median_step_time_s=statistics.median(times),
+        step_times_s=times,
+        peak_mib=peak,
+        step_growth_mib=peak - memory_before,
+        saved_for_backward_mib=saved_for_backward_mib,
+        first_step_losses=first_step_losses)
 
 
 def run_child(args: argparse.Namespace, size: str, variant: str) -> dict:
     command = [
-        sys.executable, os.path.abspath(__file__), '--child', '--size', size,
-        '--variant', variant, '--batch-size', str(args.batch_size[size]),
-        '--frames', str(args.frames[size]), '--steps',
-        str(args.steps or (20 if size == 'tiny' else 3)),
-        '--warmup', str(args.warmup), '--num-experts', str(args.num_experts),
-        '--num-classes', str(args.num_classes), '--device', args.device,
-        '--amp', args.amp
+        sys.executable,
+        os.path.abspath(__file__), '--child', '--size', size, '--variant',
+        variant, '--batch-size',
+        str(args.batch_size[size]), '--frames',
+        str(args.frames[size]), '--steps',
+        str(args.steps or (20 if size == 'tiny' else 3)), '--warmup',
+        str(args.warmup), '--num-experts',
+        str(args.num_experts), '--num-classes',
+        str(args.num_classes), '--device', args.device, '--amp', args.amp
     ]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
@@ -227,26 +289,43 @@ def run_child(args: argparse.Namespace, size: str, variant: str) -> dict:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--size', choices=['tiny', 'full', 'both'],
-                        default='tiny')
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help='default: 2 tiny; full 8 on GPU, 1 on CPU')
-    parser.add_argument('--frames', type=int, default=None,
-                        help='default: 4 tiny, 8 full (the t_size)')
+    parser.add_argument(
+        '--size', choices=['tiny', 'full', 'both'], default='tiny')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='default: 2 tiny; full 8 on GPU, 1 on CPU')
+    parser.add_argument(
+        '--frames',
+        type=int,
+        default=None,
+        help='default: 4 tiny, 8 full (the t_size)')
     parser.add_argument('--num-experts', type=int, default=3)
     parser.add_argument('--num-classes', type=int, default=34)
-    parser.add_argument('--steps', type=int, default=None,
-                        help='timed steps, median reported (default: 20 '
-                        'tiny, 3 full)')
-    parser.add_argument('--warmup', type=int, default=1,
-                        help='untimed steps first (at least 1)')
-    parser.add_argument('--device', default=None,
-                        help='default: cuda if available, else cpu')
-    parser.add_argument('--amp', choices=['none', 'fp16', 'bf16'],
-                        default=None, help='default: fp16 on GPU, none on CPU')
-    parser.add_argument('--variants', default='mome,htl',
-                        help='comma list of mome, htl (contract token '
-                        'layout), htl_strided (copy-free strided ST tokens)')
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=None,
+        help='timed steps; the fastest is compared, the median shown '
+        '(default: 20 tiny, 3 full)')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=1,
+        help='untimed steps first (at least 1)')
+    parser.add_argument(
+        '--device', default=None, help='default: cuda if available, else cpu')
+    parser.add_argument(
+        '--amp',
+        choices=['none', 'fp16', 'bf16'],
+        default=None,
+        help='default: fp16 on GPU, none on CPU')
+    parser.add_argument(
+        '--variants',
+        default='mome,htl',
+        help='comma list of mome, htl (contract token '
+        'layout), htl_strided (copy-free strided ST tokens)')
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--variant', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -284,20 +363,30 @@ def main(argv=None) -> None:
               f'{backbone["layers"]} blocks, batch {args.batch_size[size]}, '
               f'{args.frames[size]} frames, {SIZES[size]["resolution"]}px, '
               f'{args.steps or (20 if size == "tiny" else 3)} timed steps')
-        results = {variant: run_child(args, size, variant)
-                   for variant in variants}
+        results = {
+            variant: run_child(args, size, variant)
+            for variant in variants
+        }
         base = results.get('mome')
         for variant, result in results.items():
-            line = (f'  {variant:12s} step {result["step_time_s"]:8.3f} s  '
+            line = (f'  {variant:12s} step {result["step_time_s"]:8.3f} s '
+                    f'(median {result["median_step_time_s"]:.3f} s)  '
                     f'{memory_name} {result["peak_mib"]:9.1f} MiB  '
-                    f'step growth {result["step_growth_mib"]:8.1f} MiB')
+                    f'step growth {result["step_growth_mib"]:8.1f} MiB  '
+                    f'saved for backward '
+                    f'{result["saved_for_backward_mib"]:8.1f} MiB')
             if base is not None and variant != 'mome':
-                line += (
-                    f'  | time x{result["step_time_s"] / base["step_time_s"]:.3f}'
-                    f'  memory x{result["peak_mib"] / base["peak_mib"]:.3f}')
+                time_ratio = result['step_time_s'] / base['step_time_s']
+                memory_ratio = result['peak_mib'] / base['peak_mib']
+                saved_ratio = (
+                    result['saved_for_backward_mib'] /
+                    base['saved_for_backward_mib'])
+                line += (f'  | time x{time_ratio:.3f}'
+                         f'  memory x{memory_ratio:.3f}'
+                         f'  saved x{saved_ratio:.3f}')
             print(line)
-            print(f'  {"":12s} step times (s) ' + ' '.join(
-                f'{value:.3f}' for value in result['step_times_s']))
+            print(f'  {"":12s} step times (s) ' +
+                  ' '.join(f'{value:.3f}' for value in result['step_times_s']))
             print(f'  {"":12s} first-step losses ' + ', '.join(
                 f'{key}={value:.4g}'
                 for key, value in result['first_step_losses'].items()))

@@ -51,12 +51,12 @@ class ClassTokenSelfDistillLoss(BaseModule):
         self.temperature = temperature
         self.detach_teacher = detach_teacher
 
-    def forward(self,
-                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-                block_st_tokens: Optional[Sequence] = None,
-                expert_outputs: Optional[torch.Tensor] = None,
-                labels: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+    def forward(
+            self,
+            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+            block_st_tokens: Optional[Sequence] = None,
+            expert_outputs: Optional[torch.Tensor] = None,
+            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Compute the self-distillation loss.
 
         Args:
@@ -80,8 +80,7 @@ class ClassTokenSelfDistillLoss(BaseModule):
             distribution = teacher_distribution(teacher)
             for student in cls_tokens[:-1]:
                 total = total + softmax_kl_divergence(
-                    student / self.temperature, teacher,
-                    distribution).mean()
-        loss = self.temperature**2 * total / (num_experts *
-                                              (self.num_blocks - 1))
+                    student / self.temperature, teacher, distribution).mean()
+        loss = self.temperature**2 * total / (
+            num_experts * (self.num_blocks - 1))
         return dict(loss_self_distill=self.loss_weight * loss)

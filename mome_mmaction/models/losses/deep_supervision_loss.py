@@ -17,7 +17,9 @@ class DeepSupervisionLoss(BaseModule):
     classifier on the block's class token, trained with cross-entropy on the
     labels; the deepest block is supervised by the recognizer's own head::
 
-        loss_deep_sup = loss_weight * mean_{n, l<L} CE(classifier_n,l(T_cls,l,n), y)
+        loss_deep_sup = loss_weight * mean_{n, l<L} CE(f_n,l(T_cls,l,n), y)
+
+    with ``f_n,l`` the classifier of expert n, block l.
 
     Args:
         in_channels (int): Channels C of the block class tokens.
@@ -56,12 +58,12 @@ class DeepSupervisionLoss(BaseModule):
             ]) for _ in range(num_experts)
         ])
 
-    def forward(self,
-                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-                block_st_tokens: Optional[Sequence] = None,
-                expert_outputs: Optional[torch.Tensor] = None,
-                labels: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+    def forward(
+            self,
+            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+            block_st_tokens: Optional[Sequence] = None,
+            expert_outputs: Optional[torch.Tensor] = None,
+            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Compute the deep-supervision loss.
 
         Args:

@@ -6,8 +6,7 @@ from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
 from .token_distributions import (check_block_tokens, check_expert_outputs,
-                                  softmax_kl_divergence,
-                                  teacher_distribution)
+                                  softmax_kl_divergence, teacher_distribution)
 
 
 @MODELS.register_module()
@@ -79,8 +78,7 @@ class HTLLoss(BaseModule):
 
     def intra_block_divergences(
             self, block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Sequence[Sequence[torch.Tensor]]
-    ) -> torch.Tensor:
+            block_st_tokens: Sequence[Sequence[torch.Tensor]]) -> torch.Tensor:
         """Batch-averaged ``KL_cls + KL_st`` of each student block.
 
         Args:
@@ -129,12 +127,12 @@ class HTLLoss(BaseModule):
         return pair_distances.sum((1, 2)).mean() / (
             num_experts * (num_experts - 1))
 
-    def forward(self,
-                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-                block_st_tokens: Sequence[Sequence[torch.Tensor]],
-                expert_outputs: torch.Tensor,
-                labels: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+    def forward(
+            self,
+            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+            block_st_tokens: Sequence[Sequence[torch.Tensor]],
+            expert_outputs: torch.Tensor,
+            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Compute the HTL losses.
 
         Args:
@@ -161,8 +159,8 @@ class HTLLoss(BaseModule):
         if block_st_tokens is None:
             raise ValueError('HTLLoss needs block_st_tokens (it has '
                              'requires_st_tokens=True), got None')
-        check_block_tokens(block_st_tokens, 'block_st_tokens',
-                           self.num_blocks, num_experts, batch_size)
+        check_block_tokens(block_st_tokens, 'block_st_tokens', self.num_blocks,
+                           num_experts, batch_size)
 
         block_weights = self.block_weights
         divergences = self.intra_block_divergences(block_cls_tokens,

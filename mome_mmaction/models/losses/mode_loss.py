@@ -103,15 +103,15 @@ class MoDELoss(BaseModule):
         kl = (target_log_probs.exp().unsqueeze(2) *
               (target_log_probs.unsqueeze(2) - log_probs.unsqueeze(1))).sum(-1)
         pair_sum = kl.sum((1, 2)).mean()  # the diagonal KL(p_n || p_n) is 0
-        return self.temperature**2 * pair_sum / (num_experts *
-                                                 (num_experts - 1))
+        return self.temperature**2 * pair_sum / (
+            num_experts * (num_experts - 1))
 
-    def forward(self,
-                block_cls_tokens: Optional[Sequence] = None,
-                block_st_tokens: Optional[Sequence] = None,
-                expert_outputs: Optional[torch.Tensor] = None,
-                labels: Optional[torch.Tensor] = None
-                ) -> Dict[str, torch.Tensor]:
+    def forward(
+            self,
+            block_cls_tokens: Optional[Sequence] = None,
+            block_st_tokens: Optional[Sequence] = None,
+            expert_outputs: Optional[torch.Tensor] = None,
+            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """Compute the MoDE losses.
 
         Args:
@@ -132,9 +132,8 @@ class MoDELoss(BaseModule):
                              f'in_channels={self.in_channels}')
         labels = check_labels(labels, expert_outputs.shape[0], 'MoDELoss')
         logits = self.expert_logits(expert_outputs)  # (B, N, K)
-        expert_ce = F.cross_entropy(
-            logits.float().flatten(0, 1),
-            labels.repeat_interleave(self.num_experts))
+        expert_ce = F.cross_entropy(logits.float().flatten(0, 1),
+                                    labels.repeat_interleave(self.num_experts))
         return dict(
             loss_mode_cls=self.cls_weight * expert_ce,
             loss_mode_distill=self.distill_weight *

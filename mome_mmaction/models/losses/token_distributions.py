@@ -50,8 +50,8 @@ def teacher_distribution(teacher_logits: torch.Tensor) -> TeacherDistribution:
         teacher = teacher_logits.detach().to(
             accumulation_dtype(teacher_logits))
         logsumexp = torch.logsumexp(teacher, dim=reduce_dims)
-        probs = torch.sub(teacher, logsumexp.view(
-            _per_sample_shape(teacher))).exp_()
+        probs = torch.sub(teacher,
+                          logsumexp.view(_per_sample_shape(teacher))).exp_()
         cross = (probs * teacher).sum(reduce_dims)
     return TeacherDistribution(teacher_logits, probs, logsumexp, cross)
 
@@ -87,8 +87,8 @@ class _SoftmaxKLDivergence(torch.autograd.Function):
             student_logsumexp - teacher_logsumexp)
         ctx.save_for_backward(
             student_logits,
-            teacher_logits if ctx.needs_input_grad[1] else None,
-            teacher_probs, student_logsumexp, teacher_logsumexp, kl)
+            teacher_logits if ctx.needs_input_grad[1] else None, teacher_probs,
+            student_logsumexp, teacher_logsumexp, kl)
         return kl
 
     @staticmethod
@@ -175,8 +175,9 @@ def check_block_tokens(block_tokens: Sequence[Sequence[torch.Tensor]],
     for expert_index, expert_blocks in enumerate(block_tokens):
         if (not isinstance(expert_blocks, (list, tuple))
                 or len(expert_blocks) != num_blocks):
-            found = (len(expert_blocks) if isinstance(
-                expert_blocks, (list, tuple)) else type(expert_blocks))
+            found = (
+                len(expert_blocks) if isinstance(expert_blocks, (list, tuple))
+                else type(expert_blocks))
             raise ValueError(f'{name}[{expert_index}] must be a list of '
                              f'num_blocks={num_blocks} tensors (shallow to '
                              f'deep), got {found}')
@@ -208,8 +209,10 @@ def check_expert_outputs(expert_outputs: torch.Tensor,
     """Check ``expert_outputs`` is a tensor (B, N, C) with N experts."""
     if not isinstance(expert_outputs, torch.Tensor) or \
             expert_outputs.dim() != 3:
-        found = (tuple(expert_outputs.shape) if isinstance(
-            expert_outputs, torch.Tensor) else type(expert_outputs).__name__)
+        found = (
+            tuple(expert_outputs.shape)
+            if isinstance(expert_outputs, torch.Tensor) else
+            type(expert_outputs).__name__)
         raise ValueError(
             f'expert_outputs must be a tensor (B, N, C), got {found}')
     if num_experts is not None and expert_outputs.shape[1] != num_experts:

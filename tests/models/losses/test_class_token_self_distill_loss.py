@@ -57,8 +57,10 @@ def test_gradient_flow(detach_teacher):
 
 
 def test_bad_inputs_raise_clear_errors():
-    with pytest.raises(ValueError, match=r'block_cls_tokens\[0\] must be a '
-                       'list of num_blocks=3'):
+    with pytest.raises(
+            ValueError,
+            match=r'block_cls_tokens\[0\] must be a '
+            'list of num_blocks=3'):
         build_self_distill()([[torch.randn(2, 4)] * 2], None, None)
     with pytest.raises(ValueError, match='num_blocks >= 2'):
         build_self_distill(num_blocks=1)

@@ -8,8 +8,12 @@ from mmaction.registry import MODELS
 
 
 def build_deep_sup(**kwargs):
-    cfg = dict(type='DeepSupervisionLoss', in_channels=2, num_classes=2,
-               num_blocks=3, num_experts=2)
+    cfg = dict(
+        type='DeepSupervisionLoss',
+        in_channels=2,
+        num_classes=2,
+        num_blocks=3,
+        num_experts=2)
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -28,8 +32,10 @@ def test_two_class_case_by_hand():
     # -> CE -ln(3/4). The deepest block is not supervised here.
     uniform = torch.zeros(1, 2)
     confident = torch.tensor([[math.log(3.), 0.]])
-    block_cls = [[uniform, confident, torch.full((1, 2), 9.)],
-                 [confident, confident, torch.full((1, 2), 9.)]]
+    block_cls = [[uniform, confident,
+                  torch.full((1, 2), 9.)],
+                 [confident, confident,
+                  torch.full((1, 2), 9.)]]
     losses = deep_sup(block_cls, None, None, labels=torch.tensor([0]))
     assert list(losses) == ['loss_deep_sup']
     expected = (math.log(2.) - 3 * math.log(0.75)) / 4
@@ -57,7 +63,10 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match='block_cls_tokens has 1 experts'):
         deep_sup(block_cls[:1], None, None, labels=torch.tensor([0, 1]))
     with pytest.raises(ValueError, match=r'must be \(B, 2\)'):
-        deep_sup([[torch.randn(2, 3) for _ in range(3)]] * 2, None, None,
-                 labels=torch.tensor([0, 1]))
+        deep_sup(
+            [[torch.randn(2, 3) for _ in range(3)]] * 2,
+            None,
+            None,
+            labels=torch.tensor([0, 1]))
     with pytest.raises(ValueError, match='num_blocks >= 2'):
         build_deep_sup(num_blocks=1)

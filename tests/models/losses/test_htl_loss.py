@@ -8,8 +8,14 @@ from mome_mmaction.models.losses.token_distributions import \
     softmax_kl_divergence
 
 
-def make_tokens(num_experts, num_blocks, batch_size=2, num_st=6, channels=8,
-                dtype=torch.float32, requires_grad=False, seed=0):
+def make_tokens(num_experts,
+                num_blocks,
+                batch_size=2,
+                num_st=6,
+                channels=8,
+                dtype=torch.float32,
+                requires_grad=False,
+                seed=0):
     generator = torch.Generator().manual_seed(seed)
 
     def randn(*shape):
@@ -18,8 +24,9 @@ def make_tokens(num_experts, num_blocks, batch_size=2, num_st=6, channels=8,
 
     block_cls = [[randn(batch_size, channels) for _ in range(num_blocks)]
                  for _ in range(num_experts)]
-    block_st = [[randn(batch_size, num_st, channels)
-                 for _ in range(num_blocks)] for _ in range(num_experts)]
+    block_st = [[
+        randn(batch_size, num_st, channels) for _ in range(num_blocks)
+    ] for _ in range(num_experts)]
     expert_outputs = randn(batch_size, num_experts, channels)
     return block_cls, block_st, expert_outputs
 
@@ -113,10 +120,10 @@ def test_matches_loop_by_loop_formulas(non_uniform):
     tokens = make_tokens(3, 3, batch_size=2, num_st=3, channels=4, seed=1)
     losses = htl(*tokens)
     intra, inter = reference_htl(*tokens, weights.double())
-    torch.testing.assert_close(losses['loss_htl_intra'].double(),
-                               0.3 * intra, rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(losses['loss_htl_inter'].double(),
-                               0.7 * inter, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(
+        losses['loss_htl_intra'].double(), 0.3 * intra, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(
+        losses['loss_htl_inter'].double(), 0.7 * inter, rtol=1e-5, atol=1e-7)
 
 
 def test_one_expert_is_intra_only():
@@ -127,13 +134,12 @@ def test_one_expert_is_intra_only():
         'loss_htl_intra', 'htl_block_weight_1', 'htl_block_weight_2'
     ]
     intra, _ = reference_htl(*tokens, torch.ones(2, dtype=torch.float64))
-    torch.testing.assert_close(losses['loss_htl_intra'].double(),
-                               0.01 * intra, rtol=1e-5, atol=1e-9)
+    torch.testing.assert_close(
+        losses['loss_htl_intra'].double(), 0.01 * intra, rtol=1e-5, atol=1e-9)
 
 
 def test_teacher_detached_by_default():
-    block_cls, block_st, expert_outputs = make_tokens(
-        2, 3, requires_grad=True)
+    block_cls, block_st, expert_outputs = make_tokens(2, 3, requires_grad=True)
     losses = build_htl(num_blocks=3)(block_cls, block_st, expert_outputs)
     losses['loss_htl_intra'].backward()
     for n in range(2):
@@ -172,10 +178,10 @@ def test_teacher_gradients_when_not_detached_match_autograd():
 
 def test_fused_kl_gradcheck():
     generator = torch.Generator().manual_seed(4)
-    student = torch.randn(3, 4, 5, generator=generator,
-                          dtype=torch.float64).requires_grad_()
-    teacher = torch.randn(3, 4, 5, generator=generator,
-                          dtype=torch.float64).requires_grad_()
+    student = torch.randn(
+        3, 4, 5, generator=generator, dtype=torch.float64).requires_grad_()
+    teacher = torch.randn(
+        3, 4, 5, generator=generator, dtype=torch.float64).requires_grad_()
     assert torch.autograd.gradcheck(softmax_kl_divergence, (student, teacher))
 
 
@@ -186,8 +192,10 @@ def test_strided_st_tokens_match_contiguous():
             for _ in range(2)]  # (M, B, C), like the backbone's LND tokens
     strided = [[tokens.permute(1, 0, 2) for tokens in blocks]
                for blocks in base]
-    contiguous = [[tokens.detach().permute(1, 0, 2).contiguous()
-                   .requires_grad_() for tokens in blocks] for blocks in base]
+    contiguous = [[
+        tokens.detach().permute(1, 0, 2).contiguous().requires_grad_()
+        for tokens in blocks
+    ] for blocks in base]
     htl = build_htl(num_blocks=3)
     strided_loss = htl(block_cls, strided, expert_outputs)['loss_htl_intra']
     contiguous_loss = htl(block_cls, contiguous,
@@ -219,8 +227,8 @@ def test_block_weights_stay_positive_and_normalized():
 
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
 def test_half_precision_tokens(dtype):
-    tokens = make_tokens(3, 3, num_st=16, channels=32, dtype=dtype,
-                         requires_grad=True, seed=5)
+    tokens = make_tokens(
+        3, 3, num_st=16, channels=32, dtype=dtype, requires_grad=True, seed=5)
     htl = build_htl(num_blocks=3)
     losses = htl(*tokens)
     tokens32 = [[[t.detach().float() for t in blocks] for blocks in part]
@@ -229,8 +237,8 @@ def test_half_precision_tokens(dtype):
     for key in ('loss_htl_intra', 'loss_htl_inter'):
         assert losses[key].dtype == torch.float32
         assert torch.isfinite(losses[key])
-        torch.testing.assert_close(losses[key], losses32[key], rtol=1e-4,
-                                   atol=1e-6)
+        torch.testing.assert_close(
+            losses[key], losses32[key], rtol=1e-4, atol=1e-6)
     (losses['loss_htl_intra'] + losses['loss_htl_inter']).backward()
     grad = tokens[1][0][0].grad
     assert grad.dtype == dtype and torch.isfinite(grad).all()
@@ -248,16 +256,19 @@ def test_large_logits_are_stable():
 def test_bad_inputs_raise_clear_errors():
     htl = build_htl(num_blocks=3)
     block_cls, block_st, expert_outputs = make_tokens(2, 3)
-    with pytest.raises(ValueError, match=r'block_cls_tokens\[1\].*num_blocks=3'):
+    with pytest.raises(
+            ValueError, match=r'block_cls_tokens\[1\].*num_blocks=3'):
         htl([block_cls[0], block_cls[1][:2]], block_st, expert_outputs)
     with pytest.raises(ValueError, match='block_st_tokens has 1 experts'):
         htl(block_cls, block_st[:1], expert_outputs)
-    with pytest.raises(ValueError, match=r'block_st_tokens\[0\]\[0\] has shape'):
+    with pytest.raises(
+            ValueError, match=r'block_st_tokens\[0\]\[0\] has shape'):
         bad = [[torch.randn(2, 5, 8)] + blocks[1:] for blocks in block_st]
         htl(block_cls, bad, expert_outputs)
     with pytest.raises(ValueError, match='requires_st_tokens=True'):
         htl(block_cls, None, expert_outputs)
-    with pytest.raises(ValueError, match=r'expert_outputs must be .*\(B, N, C\)'):
+    with pytest.raises(
+            ValueError, match=r'expert_outputs must be .*\(B, N, C\)'):
         htl(block_cls, block_st, expert_outputs[:, 0])
     with pytest.raises(ValueError, match='num_blocks >= 2'):
         build_htl(num_blocks=1)
@@ -283,10 +294,15 @@ def test_no_per_pair_copies_are_kept_for_backward():
     """Only the teachers' probabilities (one per expert and kind) are kept."""
     num_experts, num_blocks, batch_size, num_st, channels = 2, 6, 2, 64, 32
     block_cls, block_st, expert_outputs = make_tokens(
-        num_experts, num_blocks, batch_size, num_st, channels,
+        num_experts,
+        num_blocks,
+        batch_size,
+        num_st,
+        channels,
         requires_grad=True)
-    inputs = [t for part in (block_cls, block_st) for blocks in part
-              for t in blocks] + [expert_outputs]
+    inputs = [
+        t for part in (block_cls, block_st) for blocks in part for t in blocks
+    ] + [expert_outputs]
     htl = build_htl(num_blocks=num_blocks)
     saved = saved_bytes_beyond(
         inputs, lambda: htl(block_cls, block_st, expert_outputs))

@@ -53,8 +53,7 @@ def test_identical_predictions_give_zero_distill():
         dict(type='MoDELoss', in_channels=4, num_classes=5, num_experts=3))
     with torch.no_grad():
         for classifier in mode.expert_classifiers[1:]:
-            classifier.load_state_dict(
-                mode.expert_classifiers[0].state_dict())
+            classifier.load_state_dict(mode.expert_classifiers[0].state_dict())
     expert_outputs = torch.randn(3, 1, 4).expand(-1, 3, -1)
     losses = mode(None, None, expert_outputs, labels=torch.tensor([0, 4, 2]))
     assert losses['loss_mode_distill'].item() == pytest.approx(0., abs=1e-7)
@@ -64,8 +63,12 @@ def test_identical_predictions_give_zero_distill():
 @pytest.mark.parametrize('detach_target', [False, True])
 def test_gradients_reach_classifiers_and_experts(detach_target):
     mode = MODELS.build(
-        dict(type='MoDELoss', in_channels=4, num_classes=3, num_experts=3,
-             detach_target=detach_target))
+        dict(
+            type='MoDELoss',
+            in_channels=4,
+            num_classes=3,
+            num_experts=3,
+            detach_target=detach_target))
     expert_outputs = torch.randn(2, 3, 4, requires_grad=True)
     losses = mode(None, None, expert_outputs, labels=torch.tensor([0, 2]))
     losses['loss_mode_distill'].backward(retain_graph=True)
