@@ -1,0 +1,94 @@
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmaction.registry import MODELS
+from .token_distributions import check_block_tokens, check_labels
+
+
+@MODELS.register_module()
+class DeepSupervisionLoss(BaseModule):
+    """Deep supervision: an auxiliary classifier on every shallower block.
+
+    Each expert n and non-final block l (l = 1..L-1) gets its own linear
+    classifier on the block's class token, trained with cross-entropy on the
+    labels; the deepest block is supervised by the recognizer's own head::
+
+        loss_deep_sup = loss_weight * mean_{n, l<L} CE(f_n,l(T_cls,l,n), y)
+
+    with ``f_n,l`` the classifier of expert n, block l.
+
+    Args:
+        in_channels (int): Channels C of the block class tokens.
+        num_classes (int): Number of classes.
+        num_blocks (int): Number of tapped blocks L per expert (>= 2).
+        num_experts (int): Number of experts N. Defaults to 1.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
+    """
+
+    #: This loss uses only class tokens.
+    requires_st_tokens = False
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
+                 num_blocks: int,
+                 num_experts: int = 1,
+                 loss_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if num_blocks < 2:
+            raise ValueError('DeepSupervisionLoss needs num_blocks >= 2 (the '
+                             'deepest block is supervised by the head), got '
+                             f'{num_blocks}')
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.num_blocks = num_blocks
+        self.num_experts = num_experts
+        self.loss_weight = loss_weight
+        # block_classifiers[n][l]: classifier of expert n, block l+1.
+        self.block_classifiers = nn.ModuleList([
+            nn.ModuleList([
+                nn.Linear(in_channels, num_classes)
+                for _ in range(num_blocks - 1)
+            ]) for _ in range(num_experts)
+        ])
+
+    def forward(
+            self,
+            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+            block_st_tokens: Optional[Sequence] = None,
+            expert_outputs: Optional[torch.Tensor] = None,
+            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """Compute the deep-supervision loss.
+
+        Args:
+            block_cls_tokens: List over experts (N) of lists over blocks (L)
+                of class tokens of shape (B, C).
+            block_st_tokens: Unused (common expert-loss call contract).
+            expert_outputs: Unused.
+            labels (torch.Tensor): Class ids of shape (B,).
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss_deep_sup``.
+        """
+        _, batch_size = check_block_tokens(block_cls_tokens,
+                                           'block_cls_tokens', self.num_blocks,
+                                           self.num_experts)
+        labels = check_labels(labels, batch_size, 'DeepSupervisionLoss')
+        block_losses = []
+        for cls_tokens, classifiers in zip(block_cls_tokens,
+                                           self.block_classifiers):
+            for tokens, classifier in zip(cls_tokens[:-1], classifiers):
+                if tokens.shape[-1] != self.in_channels or tokens.dim() != 2:
+                    raise ValueError('DeepSupervisionLoss: class tokens must '
+                                     f'be (B, {self.in_channels}), got '
+                                     f'{tuple(tokens.shape)}')
+                block_losses.append(
+                    F.cross_entropy(classifier(tokens).float(), labels))
+        return dict(loss_deep_sup=self.loss_weight *
+                    torch.stack(block_losses).mean())

@@ -1,0 +1,312 @@
+import pytest
+import torch
+
+import mome_mmaction  # noqa: F401
+from mmaction.registry import MODELS
+from mome_mmaction.models.losses import HTLLoss
+from mome_mmaction.models.losses.token_distributions import \
+    softmax_kl_divergence
+
+
+def make_tokens(num_experts,
+                num_blocks,
+                batch_size=2,
+                num_st=6,
+                channels=8,
+                dtype=torch.float32,
+                requires_grad=False,
+                seed=0):
+    generator = torch.Generator().manual_seed(seed)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=generator).to(dtype)\
+            .requires_grad_(requires_grad)
+
+    block_cls = [[randn(batch_size, channels) for _ in range(num_blocks)]
+                 for _ in range(num_experts)]
+    block_st = [[
+        randn(batch_size, num_st, channels) for _ in range(num_blocks)
+    ] for _ in range(num_experts)]
+    expert_outputs = randn(batch_size, num_experts, channels)
+    return block_cls, block_st, expert_outputs
+
+
+def reference_kl(teacher, student):
+    """KL(softmax(teacher) || softmax(student)) of one sample, by the book."""
+    p = torch.exp(teacher.flatten().double())
+    p = p / p.sum()
+    q = torch.exp(student.flatten().double())
+    q = q / q.sum()
+    return sum(p[i] * (torch.log(p[i]) - torch.log(q[i]))
+               for i in range(p.numel()))
+
+
+def reference_htl(block_cls, block_st, expert_outputs, block_weights):
+    """The formulas of SYSTEM.md section 2, loop by loop."""
+    num_experts, num_blocks = len(block_cls), len(block_cls[0])
+    batch_size = expert_outputs.shape[0]
+    intra = 0.
+    for n in range(num_experts):
+        for l in range(num_blocks - 1):
+            kl_cls = sum(
+                reference_kl(block_cls[n][-1][b], block_cls[n][l][b])
+                for b in range(batch_size)) / batch_size
+            kl_st = sum(
+                reference_kl(block_st[n][-1][b], block_st[n][l][b])
+                for b in range(batch_size)) / batch_size
+            intra = intra + block_weights[l] * (kl_cls + kl_st)
+    intra = intra / (num_experts * (num_blocks - 1))
+    inter = 0.
+    for b in range(batch_size):
+        for n in range(num_experts):
+            for k in range(num_experts):
+                if k != n:
+                    diff = expert_outputs[b, n].double() - \
+                        expert_outputs[b, k].double()
+                    inter = inter + (diff * diff).sum()
+    if num_experts > 1:
+        inter = inter / (num_experts * (num_experts - 1)) / batch_size
+    return intra, inter
+
+
+def build_htl(**kwargs):
+    cfg = dict(type='HTLLoss', num_blocks=4, alpha=0.01, beta=1.0)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def test_keys_and_initial_block_weights():
+    htl = build_htl()
+    assert isinstance(htl, HTLLoss) and htl.requires_st_tokens
+    assert torch.equal(htl.block_weights, torch.ones(3))
+    losses = htl(*make_tokens(3, 4))
+    assert list(losses) == [
+        'loss_htl_intra', 'loss_htl_inter', 'htl_block_weight_1',
+        'htl_block_weight_2', 'htl_block_weight_3'
+    ]
+    for value in losses.values():
+        assert isinstance(value, torch.Tensor) and value.shape == ()
+        assert value.dtype == torch.float32
+    assert not losses['htl_block_weight_1'].requires_grad
+
+
+def test_identical_block_tokens_give_zero_intra():
+    block_cls, block_st, expert_outputs = make_tokens(3, 4)
+    block_cls = [[blocks[-1].clone() for _ in blocks] for blocks in block_cls]
+    block_st = [[blocks[-1].clone() for _ in blocks] for blocks in block_st]
+    losses = build_htl()(block_cls, block_st, expert_outputs)
+    assert losses['loss_htl_intra'].item() == 0.
+    assert losses['loss_htl_inter'].item() > 0.
+
+
+def test_identical_experts_give_zero_inter():
+    block_cls, block_st, expert_outputs = make_tokens(3, 4)
+    expert_outputs = expert_outputs[:, :1].expand(-1, 3, -1)
+    losses = build_htl()(block_cls, block_st, expert_outputs)
+    assert losses['loss_htl_inter'].item() == 0.
+    assert losses['loss_htl_intra'].item() > 0.
+
+
+@pytest.mark.parametrize('non_uniform', [False, True])
+def test_matches_loop_by_loop_formulas(non_uniform):
+    htl = build_htl(num_blocks=3, alpha=0.3, beta=0.7)
+    if non_uniform:
+        with torch.no_grad():
+            htl.block_weight_logits.copy_(torch.tensor([0.9, -0.4]))
+    weights = htl.block_weights.detach()
+    assert torch.allclose(weights.sum(), torch.tensor(2.))
+    if non_uniform:
+        assert not torch.allclose(weights, torch.ones(2))
+    tokens = make_tokens(3, 3, batch_size=2, num_st=3, channels=4, seed=1)
+    losses = htl(*tokens)
+    intra, inter = reference_htl(*tokens, weights.double())
+    torch.testing.assert_close(
+        losses['loss_htl_intra'].double(), 0.3 * intra, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(
+        losses['loss_htl_inter'].double(), 0.7 * inter, rtol=1e-5, atol=1e-7)
+
+
+def test_one_expert_is_intra_only():
+    htl = build_htl(num_blocks=3)
+    tokens = make_tokens(1, 3, seed=2)
+    losses = htl(*tokens)
+    assert list(losses) == [
+        'loss_htl_intra', 'htl_block_weight_1', 'htl_block_weight_2'
+    ]
+    intra, _ = reference_htl(*tokens, torch.ones(2, dtype=torch.float64))
+    torch.testing.assert_close(
+        losses['loss_htl_intra'].double(), 0.01 * intra, rtol=1e-5, atol=1e-9)
+
+
+def test_teacher_detached_by_default():
+    block_cls, block_st, expert_outputs = make_tokens(2, 3, requires_grad=True)
+    losses = build_htl(num_blocks=3)(block_cls, block_st, expert_outputs)
+    losses['loss_htl_intra'].backward()
+    for n in range(2):
+        assert block_cls[n][-1].grad is None
+        assert block_st[n][-1].grad is None
+        for l in range(2):
+            assert block_cls[n][l].grad.abs().sum() > 0
+            assert block_st[n][l].grad.abs().sum() > 0
+
+
+def test_teacher_gradients_when_not_detached_match_autograd():
+    """Fused KL gradients equal plain log_softmax autograd, teacher too."""
+    tokens = make_tokens(2, 3, requires_grad=True, seed=3)
+    losses = build_htl(num_blocks=3, detach_teacher=False)(*tokens)
+    (losses['loss_htl_intra'] + losses['loss_htl_inter']).backward()
+    reference_tokens = make_tokens(2, 3, requires_grad=True, seed=3)
+    block_cls, block_st, expert_outputs = reference_tokens
+    intra = 0.
+    for n in range(2):
+        for l in range(2):
+            for blocks in (block_cls, block_st):
+                teacher = torch.log_softmax(blocks[n][-1].flatten(1), 1)
+                student = torch.log_softmax(blocks[n][l].flatten(1), 1)
+                intra = intra + torch.nn.functional.kl_div(
+                    student, teacher, log_target=True, reduction='batchmean')
+    inter = (expert_outputs[:, 0] - expert_outputs[:, 1]).pow(2).sum(1).mean()
+    (0.01 * intra / 4 + inter).backward()
+    for fused, plain in zip(tokens[:2], reference_tokens[:2]):
+        for fused_blocks, plain_blocks in zip(fused, plain):
+            for fused_tensor, plain_tensor in zip(fused_blocks, plain_blocks):
+                assert fused_tensor.grad.abs().sum() > 0
+                torch.testing.assert_close(fused_tensor.grad,
+                                           plain_tensor.grad)
+    torch.testing.assert_close(tokens[2].grad, reference_tokens[2].grad)
+
+
+def test_fused_kl_gradcheck():
+    generator = torch.Generator().manual_seed(4)
+    student = torch.randn(
+        3, 4, 5, generator=generator, dtype=torch.float64).requires_grad_()
+    teacher = torch.randn(
+        3, 4, 5, generator=generator, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(softmax_kl_divergence, (student, teacher))
+
+
+def test_strided_st_tokens_match_contiguous():
+    """A permuted view (no copy) gives the same value and gradients."""
+    block_cls, block_st, expert_outputs = make_tokens(2, 3, num_st=6)
+    base = [[torch.randn(6, 2, 8).requires_grad_() for _ in range(3)]
+            for _ in range(2)]  # (M, B, C), like the backbone's LND tokens
+    strided = [[tokens.permute(1, 0, 2) for tokens in blocks]
+               for blocks in base]
+    contiguous = [[
+        tokens.detach().permute(1, 0, 2).contiguous().requires_grad_()
+        for tokens in blocks
+    ] for blocks in base]
+    htl = build_htl(num_blocks=3)
+    strided_loss = htl(block_cls, strided, expert_outputs)['loss_htl_intra']
+    contiguous_loss = htl(block_cls, contiguous,
+                          expert_outputs)['loss_htl_intra']
+    torch.testing.assert_close(strided_loss, contiguous_loss)
+    strided_loss.backward()
+    contiguous_loss.backward()
+    torch.testing.assert_close(base[0][0].grad,
+                               contiguous[0][0].grad.permute(1, 0, 2))
+
+
+def test_block_weights_stay_positive_and_normalized():
+    htl = build_htl(num_blocks=4)
+    optimizer = torch.optim.SGD(htl.parameters(), lr=1000.)
+    for step in range(20):
+        tokens = make_tokens(2, 4, seed=step)
+        optimizer.zero_grad()
+        htl(*tokens)['loss_htl_intra'].backward()
+        optimizer.step()
+    weights = htl.block_weights.detach()
+    assert torch.isfinite(weights).all() and (weights > 0).all()
+    torch.testing.assert_close(weights.sum(), torch.tensor(3.))
+    assert not torch.allclose(weights, torch.ones(3))  # they did learn
+    losses = htl(*make_tokens(2, 4))
+    torch.testing.assert_close(
+        torch.stack([losses[f'htl_block_weight_{l}'] for l in (1, 2, 3)]),
+        weights)
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_half_precision_tokens(dtype):
+    tokens = make_tokens(
+        3, 3, num_st=16, channels=32, dtype=dtype, requires_grad=True, seed=5)
+    htl = build_htl(num_blocks=3)
+    losses = htl(*tokens)
+    tokens32 = [[[t.detach().float() for t in blocks] for blocks in part]
+                for part in tokens[:2]] + [tokens[2].detach().float()]
+    losses32 = htl(*tokens32)
+    for key in ('loss_htl_intra', 'loss_htl_inter'):
+        assert losses[key].dtype == torch.float32
+        assert torch.isfinite(losses[key])
+        torch.testing.assert_close(
+            losses[key], losses32[key], rtol=1e-4, atol=1e-6)
+    (losses['loss_htl_intra'] + losses['loss_htl_inter']).backward()
+    grad = tokens[1][0][0].grad
+    assert grad.dtype == dtype and torch.isfinite(grad).all()
+
+
+def test_large_logits_are_stable():
+    block_cls, block_st, expert_outputs = make_tokens(2, 3, seed=6)
+    block_cls = [[1e4 * t for t in blocks] for blocks in block_cls]
+    block_st = [[1e4 * t for t in blocks] for blocks in block_st]
+    losses = build_htl(num_blocks=3)(block_cls, block_st, expert_outputs)
+    assert torch.isfinite(losses['loss_htl_intra'])
+    assert losses['loss_htl_intra'] > 0
+
+
+def test_bad_inputs_raise_clear_errors():
+    htl = build_htl(num_blocks=3)
+    block_cls, block_st, expert_outputs = make_tokens(2, 3)
+    with pytest.raises(
+            ValueError, match=r'block_cls_tokens\[1\].*num_blocks=3'):
+        htl([block_cls[0], block_cls[1][:2]], block_st, expert_outputs)
+    with pytest.raises(ValueError, match='block_st_tokens has 1 experts'):
+        htl(block_cls, block_st[:1], expert_outputs)
+    with pytest.raises(
+            ValueError, match=r'block_st_tokens\[0\]\[0\] has shape'):
+        bad = [[torch.randn(2, 5, 8)] + blocks[1:] for blocks in block_st]
+        htl(block_cls, bad, expert_outputs)
+    with pytest.raises(ValueError, match='requires_st_tokens=True'):
+        htl(block_cls, None, expert_outputs)
+    with pytest.raises(
+            ValueError, match=r'expert_outputs must be .*\(B, N, C\)'):
+        htl(block_cls, block_st, expert_outputs[:, 0])
+    with pytest.raises(ValueError, match='num_blocks >= 2'):
+        build_htl(num_blocks=1)
+
+
+def saved_bytes_beyond(inputs, compute):
+    """Bytes autograd saves for backward outside the storages of inputs."""
+    input_storages = {t.untyped_storage().data_ptr() for t in inputs}
+    saved = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in input_storages:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        compute()
+    return sum(saved.values())
+
+
+def test_no_per_pair_copies_are_kept_for_backward():
+    """Only the teachers' probabilities (one per expert and kind) are kept."""
+    num_experts, num_blocks, batch_size, num_st, channels = 2, 6, 2, 64, 32
+    block_cls, block_st, expert_outputs = make_tokens(
+        num_experts,
+        num_blocks,
+        batch_size,
+        num_st,
+        channels,
+        requires_grad=True)
+    inputs = [
+        t for part in (block_cls, block_st) for blocks in part for t in blocks
+    ] + [expert_outputs]
+    htl = build_htl(num_blocks=num_blocks)
+    saved = saved_bytes_beyond(
+        inputs, lambda: htl(block_cls, block_st, expert_outputs))
+    teacher_probs = num_experts * batch_size * (num_st + 1) * channels * 4
+    st_tokens_per_block = batch_size * num_st * channels * 4
+    # Small per-sample scalars and the (B, N, N, C) expert differences aside.
+    assert teacher_probs <= saved < teacher_probs + st_tokens_per_block
