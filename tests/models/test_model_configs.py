@@ -13,8 +13,9 @@ import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_CONFIG_DIR = str(
-    Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'models')
+    REPO_ROOT / 'configs' / '_base_' / 'models')
 
 MODEL_CONFIGS = sorted(glob.glob(MODEL_CONFIG_DIR + '/*.py'))
 TINY_MULTIMODAL_CONFIGS = [
@@ -109,10 +110,11 @@ def test_tiny_baselines_train_and_predict(path):
 
 
 def test_full_size_mome_b16_forward():
-    """3 x UniFormerV2-B16 (no weights), one CPU forward at 8x224x224."""
+    """configs/mome_htl_driveact.py: 3 x UniFormerV2-B16 (no weights), one
+    CPU forward at 8x224x224."""
     torch.manual_seed(0)
     model = MODELS.build(
-        Config.fromfile(MODEL_CONFIG_DIR + '/mome_uniformerv2_b16.py').model)
+        Config.fromfile(REPO_ROOT / 'configs' / 'mome_htl_driveact.py').model)
     model.eval()
     expert_params = [
         sum(p.numel() for p in expert.parameters())
