@@ -22,8 +22,7 @@ SYNTHETIC_CONFIGS = Path(__file__).parents[2] / 'configs' / 'synthetic'
 ])
 def test_head_trains_on_synthetic_driveact(config_name, loss_keys,
                                            prediction_field, shape,
-                                           synthetic_driveact_root,
-                                           tmp_path):
+                                           synthetic_driveact_root, tmp_path):
     generator = torch.Generator().manual_seed(0)
     rus_file = save_temporal_rus(
         tmp_path / 'rus.npz',

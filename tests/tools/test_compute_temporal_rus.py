@@ -17,15 +17,17 @@ def tiny_mome_checkpoint(path):
     """A tiny MoME trained for two steps, saved as mmengine does."""
     torch.manual_seed(0)
     model = MODELS.build(
-        Config.fromfile(str(REPO_ROOT / 'configs/_base_/models/'
-                            'mome_uniformerv2_tiny.py')).model)
+        Config.fromfile(
+            str(REPO_ROOT / 'configs/_base_/models/'
+                'mome_uniformerv2_tiny.py')).model)
     model.init_weights()
     optim_wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), 1e-3))
     for step in range(2):
         model.train_step(
             dict(
                 inputs={
-                    name: [torch.rand(1, 3, 4, 32, 32) * 255 for _ in range(2)]
+                    name:
+                    [torch.rand(1, 3, 4, 32, 32) * 255 for _ in range(2)]
                     for name in MODALITIES
                 },
                 data_samples=[
@@ -40,19 +42,23 @@ def test_tool_writes_rus_file_the_head_loads(synthetic_driveact_root,
     checkpoint = tiny_mome_checkpoint(tmp_path / 'mome.pth')
     rus_file = tmp_path / 'rus' / 'synthetic.npz'
     config = tmp_path / 'rus_config.py'
+    base = (
+        REPO_ROOT / 'configs/synthetic/'
+        'rus_guided_moe_uniformerv2_tiny_synthetic_driveact.py')
     config.write_text(f"""
-_base_ = ['{REPO_ROOT}/configs/synthetic/rus_guided_moe_uniformerv2_tiny_synthetic_driveact.py']
+_base_ = ['{base}']
 data_root = '{synthetic_driveact_root}'
 model = dict(cls_head=dict(rus_file='{rus_file}'))
 train_dataloader = dict(num_workers=0, persistent_workers=False,
                         dataset=dict(data_root=data_root))
 test_dataloader = dict(num_workers=0, persistent_workers=False,
                        dataset=dict(data_root=data_root))
-""")  # noqa: E501
+""")
     result = run_tool([
         'tools/analysis/compute_temporal_rus.py', config, checkpoint,
         '--steps', '20'
-    ], cwd=tmp_path)
+    ],
+                      cwd=tmp_path)
     assert f'wrote {rus_file}' in result.stdout
     with np.load(rus_file, allow_pickle=False) as archive:
         shapes = {key: archive[key].shape for key in archive.files}
@@ -77,8 +83,9 @@ test_dataloader = dict(num_workers=0, persistent_workers=False,
 
 
 def test_tool_refuses_checkpoint_without_experts(tmp_path):
-    torch.save(dict(state_dict={'cls_head.fc.weight': torch.zeros(1)}),
-               tmp_path / 'head_only.pth')
+    torch.save(
+        dict(state_dict={'cls_head.fc.weight': torch.zeros(1)}),
+        tmp_path / 'head_only.pth')
     config = REPO_ROOT / ('configs/synthetic/'
                           'interaction_experts_uniformerv2_tiny_synthetic_'
                           'driveact.py')
@@ -86,4 +93,5 @@ def test_tool_refuses_checkpoint_without_experts(tmp_path):
         run_tool([
             'tools/analysis/compute_temporal_rus.py', config,
             tmp_path / 'head_only.pth'
-        ], cwd=tmp_path)
+        ],
+                 cwd=tmp_path)

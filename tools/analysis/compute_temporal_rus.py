@@ -38,13 +38,18 @@ from mome_mmaction.models.utils import (collect_frame_tokens,
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('checkpoint', help='checkpoint whose backbone.* '
-                        'weights are the experts (e.g. a trained MoME)')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint whose backbone.* '
+        'weights are the experts (e.g. a trained MoME)')
     parser.add_argument('--out', type=Path)
     parser.add_argument('--lag', type=int, default=0)
     parser.add_argument('--max-samples', type=int, default=None)
-    parser.add_argument('--steps', type=int, default=100,
-                        help='training steps per discriminator')
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=100,
+        help='training steps per discriminator')
     parser.add_argument('--hidden-channels', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
@@ -93,8 +98,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     out = args.out or Path(
-        cfg.model.cls_head.get('rus_file') or Path('work_dirs') /
-        Path(args.config).stem / 'temporal_rus.npz')
+        cfg.model.cls_head.get('rus_file')
+        or Path('work_dirs') / Path(args.config).stem / 'temporal_rus.npz')
     experts, data_preprocessor = build_experts(cfg, args.checkpoint)
     tokens, labels = collect_frame_tokens(
         experts,

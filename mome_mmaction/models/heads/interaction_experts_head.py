@@ -33,10 +33,9 @@ class FusionExpert(nn.Module):
             for none.
     """
 
-    def __init__(self, in_channels: int, num_modalities: int,
-                 num_classes: int, hidden_channels: int, num_layers: int,
-                 num_heads: int, dropout: float,
-                 num_frames: Optional[int]) -> None:
+    def __init__(self, in_channels: int, num_modalities: int, num_classes: int,
+                 hidden_channels: int, num_layers: int, num_heads: int,
+                 dropout: float, num_frames: Optional[int]) -> None:
         super().__init__()
         self.input_proj = nn.Linear(in_channels, hidden_channels)
         self.modality_embed = nn.Parameter(
@@ -220,10 +219,10 @@ class InteractionExpertsHead(BaseHead):
         """bool: Tells ``MoMERecognizer`` to pass ``frame_tokens``."""
         return self.token_source == 'frame'
 
-    def modality_tokens(self,
-                        feats: torch.Tensor,
-                        frame_tokens: Optional[torch.Tensor] = None
-                        ) -> torch.Tensor:
+    def modality_tokens(
+            self,
+            feats: torch.Tensor,
+            frame_tokens: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Pick and check the tokens the experts fuse.
 
         Args:
@@ -270,8 +269,8 @@ class InteractionExpertsHead(BaseHead):
         elif self.replace == 'zero':
             replacement = torch.zeros_like(original)
         else:  # batch mean of this modality, (1, T, C) broadcast to B
-            replacement = original.mean(dim=0, keepdim=True).expand_as(
-                original)
+            replacement = original.mean(
+                dim=0, keepdim=True).expand_as(original)
         perturbed = tokens.clone()
         perturbed[:, modality] = replacement
         return perturbed
@@ -334,9 +333,10 @@ class InteractionExpertsHead(BaseHead):
         logits, weights, _ = self._fuse(feats, frame_tokens, perturbed=False)
         return logits, weights
 
-    def _fuse(self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor],
-              perturbed: bool
-              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _fuse(
+            self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor],
+            perturbed: bool
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         tokens = self.token_norm(self.modality_tokens(feats, frame_tokens))
         expert_logits = self.expert_logits(tokens, perturbed)
         weights = self.interaction_weights(tokens)
@@ -366,8 +366,8 @@ class InteractionExpertsHead(BaseHead):
                              f'(B, K), got {tuple(expert_logits.shape)}')
         uniqueness_terms = []
         for index in range(num_modalities):
-            clean, own_replaced = expert_logits[index, 0], expert_logits[
-                index, 1 + index]
+            clean = expert_logits[index, 0]
+            own_replaced = expert_logits[index, 1 + index]
             others = [j for j in range(num_modalities) if j != index]
             if not others:  # one modality: nothing to contrast with
                 uniqueness_terms.append(clean.new_zeros(()))

@@ -94,11 +94,11 @@ class RUSRouter(nn.Module):
             values = self.value(pair_features)
             query = self.query(processed)  # (B, N, T, a)
             # (B, N, T, 1, a) x (N, T, a, N) -> (B, N, T, N)
-            scores = (query.unsqueeze(-2) @ keys.transpose(-1, -2)).squeeze(
-                -2) / math.sqrt(self.attention_channels)
+            scores = (query.unsqueeze(-2) @ keys.transpose(
+                -1, -2)).squeeze(-2) / math.sqrt(self.attention_channels)
             not_self = ~torch.eye(
-                num_modalities, dtype=torch.bool,
-                device=tokens.device).view(num_modalities, 1, num_modalities)
+                num_modalities, dtype=torch.bool, device=tokens.device).view(
+                    num_modalities, 1, num_modalities)
             scores = scores.masked_fill(~not_self, float('-inf'))
             attention = F.softmax(scores, dim=-1)
             # (B, N, T, 1, N) x (N, T, N, a) -> (B, N, T, a)
@@ -130,8 +130,8 @@ class FeedForwardExpert(nn.Module):
         super().__init__()
         self.ffn = nn.Sequential(
             nn.LayerNorm(channels), nn.Linear(channels, hidden_channels),
-            nn.GELU(), nn.Dropout(dropout),
-            nn.Linear(hidden_channels, channels))
+            nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden_channels,
+                                                      channels))
 
     def forward(self, tokens: torch.Tensor,
                 routed: torch.Tensor) -> torch.Tensor:
@@ -178,7 +178,10 @@ class SynergyExpert(nn.Module):
         ignored_keys = ~routed & routed.any(dim=1, keepdim=True)
         normed = self.norm_attention(tokens)
         attended, _ = self.attention(
-            normed, normed, normed, key_padding_mask=ignored_keys,
+            normed,
+            normed,
+            normed,
+            key_padding_mask=ignored_keys,
             need_weights=False)
         return attended + self.ffn(tokens + attended, routed)
 
@@ -217,7 +220,8 @@ class RUSGuidedMoEHead(BaseHead):
       (Switch Transformer), f_e the fraction of top-k assignments to e,
       P_e the mean router probability of e.
 
-    JSDs are computed from log-probabilities (:func:`jensen_shannon_divergence`).
+    JSDs are computed from log-probabilities
+    (:func:`jensen_shannon_divergence`).
     :meth:`predict` stores ``routing_weights`` (N, T, E) (the renormalized
     top-k weights, zero for unused experts; averaged over clips like the
     scores) on each sample.
@@ -345,8 +349,9 @@ class RUSGuidedMoEHead(BaseHead):
         self.dropout = nn.Dropout(p=dropout_ratio)
         self.fc_cls = nn.Linear(hidden_channels, num_classes)
 
-    def route(self, router_logits: torch.Tensor
-              ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def route(
+            self,
+            router_logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Top-k routing.
 
         Args:
@@ -380,9 +385,9 @@ class RUSGuidedMoEHead(BaseHead):
         logits, routing_weights, _ = self._forward(feats, frame_tokens)
         return logits, routing_weights
 
-    def _forward(self, feats: torch.Tensor,
-                 frame_tokens: Optional[torch.Tensor]
-                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _forward(
+        self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor]
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         tokens = frame_tokens if frame_tokens is not None else feats
         expected = (self.num_experts, self.num_frames, self.in_channels)
         if tokens.dim() != 4 or tuple(tokens.shape[1:]) != expected:
@@ -403,15 +408,16 @@ class RUSGuidedMoEHead(BaseHead):
         for index, expert in enumerate(self.moe_experts):
             expert_weight = flat_weights[..., index:index + 1]
             mixed = mixed + expert_weight * expert(
-                flat_hidden, expert_weight.squeeze(-1) > 0)
+                flat_hidden,
+                expert_weight.squeeze(-1) > 0)
         # mean over modalities, then over frames: (B, d)
         pooled = mixed.view(batch_size, num_modalities, num_frames,
                             -1).mean(dim=(1, 2))
         logits = self.fc_cls(self.dropout(self.norm(pooled)))
         return logits, routing_weights, router_logits
 
-    def rus_losses(self, router_logits: torch.Tensor
-                   ) -> Dict[str, torch.Tensor]:
+    def rus_losses(self,
+                   router_logits: torch.Tensor) -> Dict[str, torch.Tensor]:
         """RUS-guided routing losses and the load-balancing loss.
 
         Args:
@@ -435,13 +441,12 @@ class RUSGuidedMoEHead(BaseHead):
         for m in range(num_modalities):
             for k in range(m + 1, num_modalities):
                 frames = dict(
-                    uniqueness=(self.rus_U[m] >
-                                self.thresholds['uniqueness'])
+                    uniqueness=(self.rus_U[m] > self.thresholds['uniqueness'])
                     & (self.rus_U[k] > self.thresholds['uniqueness']),
-                    redundancy=(self.rus_R[m, k] + self.rus_R[k, m]) / 2 >
-                    self.thresholds['redundancy'],
-                    synergy=(self.rus_S[m, k] + self.rus_S[k, m]) / 2 >
-                    self.thresholds['synergy'])
+                    redundancy=(self.rus_R[m, k] + self.rus_R[k, m]) / 2
+                    > self.thresholds['redundancy'],
+                    synergy=(self.rus_S[m, k] + self.rus_S[k, m]) / 2
+                    > self.thresholds['synergy'])
                 for name in ('uniqueness', 'redundancy'):
                     selected = frames[name]
                     if selected.any():

@@ -103,10 +103,10 @@ def check_temporal_rus(rus: Dict[str, torch.Tensor],
                              'values')
 
 
-def load_temporal_rus(path: Union[str, Path],
-                      num_modalities: Optional[int] = None,
-                      num_frames: Optional[int] = None
-                      ) -> Dict[str, torch.Tensor]:
+def load_temporal_rus(
+        path: Union[str, Path],
+        num_modalities: Optional[int] = None,
+        num_frames: Optional[int] = None) -> Dict[str, torch.Tensor]:
     """Load ``U``, ``R`` and ``S`` from a file of :func:`save_temporal_rus`.
 
     Args:
@@ -132,8 +132,8 @@ def load_temporal_rus(path: Union[str, Path],
     try:
         with np.load(path, allow_pickle=False) as archive:
             rus = {
-                key: torch.from_numpy(np.asarray(archive[key],
-                                                 dtype=np.float32))
+                key:
+                torch.from_numpy(np.asarray(archive[key], dtype=np.float32))
                 for key in RUS_KEYS if key in archive
             }
     except (OSError, ValueError) as error:
@@ -144,12 +144,13 @@ def load_temporal_rus(path: Union[str, Path],
 
 
 @torch.no_grad()
-def collect_frame_tokens(experts: nn.Module,
-                         data_preprocessor: nn.Module,
-                         dataloader,
-                         token_tap_path: str = 'transformer.resblocks',
-                         max_samples: Optional[int] = None
-                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+def collect_frame_tokens(
+        experts: nn.Module,
+        data_preprocessor: nn.Module,
+        dataloader,
+        token_tap_path: str = 'transformer.resblocks',
+        max_samples: Optional[int] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-frame class tokens of frozen experts over a data loader.
 
     The tokens are those ``MoMERecognizer`` gives heads with
@@ -250,7 +251,9 @@ def _heldout_cross_entropy_bits(features: torch.Tensor, labels: torch.Tensor,
     hidden_bias = uniform(
         num_discriminators, 1, hidden_channels, fan_in=in_features)
     output_weight = uniform(
-        num_discriminators, hidden_channels, num_classes,
+        num_discriminators,
+        hidden_channels,
+        num_classes,
         fan_in=hidden_channels)
     output_bias = uniform(
         num_discriminators, 1, num_classes, fan_in=hidden_channels)
@@ -266,8 +269,7 @@ def _heldout_cross_entropy_bits(features: torch.Tensor, labels: torch.Tensor,
             labels[indices].repeat(num_discriminators),
             reduction='none').view(num_discriminators, -1).mean(dim=1)
 
-    optimizer = torch.optim.AdamW(
-        parameters, lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
     with torch.enable_grad():
         for _ in range(steps):
             optimizer.zero_grad()
@@ -279,18 +281,18 @@ def _heldout_cross_entropy_bits(features: torch.Tensor, labels: torch.Tensor,
         return cross_entropy(heldout) / math.log(2)
 
 
-def estimate_temporal_rus(tokens: torch.Tensor,
-                          labels: torch.Tensor,
-                          num_classes: int,
-                          lag: int = 0,
-                          heldout_fraction: float = 0.25,
-                          hidden_channels: int = 32,
-                          steps: int = 100,
-                          lr: float = 1e-2,
-                          weight_decay: float = 1e-2,
-                          seed: int = 0,
-                          max_chunk_elements: int = 2**26
-                          ) -> Dict[str, torch.Tensor]:
+def estimate_temporal_rus(
+        tokens: torch.Tensor,
+        labels: torch.Tensor,
+        num_classes: int,
+        lag: int = 0,
+        heldout_fraction: float = 0.25,
+        hidden_channels: int = 32,
+        steps: int = 100,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-2,
+        seed: int = 0,
+        max_chunk_elements: int = 2**26) -> Dict[str, torch.Tensor]:
     """Estimate dataset-level temporal U, R, S from per-frame tokens.
 
     See the module docstring for the estimator.
@@ -342,8 +344,8 @@ def estimate_temporal_rus(tokens: torch.Tensor,
     label_entropy = _label_entropy_bits(labels[fit], num_classes)
     prefixes = _prefix_means(tokens.float())  # (S, N, T, C)
 
-    def mutual_information(sources: Sequence[Sequence[Tuple[int, int]]]
-                           ) -> torch.Tensor:
+    def mutual_information(
+            sources: Sequence[Sequence[Tuple[int, int]]]) -> torch.Tensor:
         """I(Y; X) in bits for each feature set, (D,).
 
         ``sources[d]`` lists the (modality, frame) prefixes concatenated
@@ -368,21 +370,20 @@ def estimate_temporal_rus(tokens: torch.Tensor,
 
     # One discriminator per modality and frame.
     mi_single = mutual_information([[(m, t)] for m in range(num_modalities)
-                                    for t in range(num_frames)]).view(
-                                        num_modalities, num_frames)
+                                    for t in range(num_frames)
+                                    ]).view(num_modalities, num_frames)
     pairs = [(m, k) for m in range(num_modalities)
-             for k in range(num_modalities)
-             if k != m and (lag > 0 or k > m)]
+             for k in range(num_modalities) if k != m and (lag > 0 or k > m)]
     mi_pair = torch.zeros(num_modalities, num_modalities, num_frames)
     redundancy = torch.zeros_like(mi_pair)
     synergy = torch.zeros_like(mi_pair)
     if pairs:
         partner_frames = [max(t - lag, 0) for t in range(num_frames)]
         # One discriminator per ordered pair (m, k) and frame t.
-        pair_information = mutual_information([
-            [(m, t), (k, partner_frames[t])] for m, k in pairs
-            for t in range(num_frames)
-        ]).view(len(pairs), num_frames)
+        pair_information = mutual_information([[(m, t), (k, partner_frames[t])]
+                                               for m, k in pairs
+                                               for t in range(num_frames)
+                                               ]).view(len(pairs), num_frames)
         for index, (m, k) in enumerate(pairs):
             single_m = mi_single[m]
             single_k = mi_single[k, partner_frames]

@@ -9,8 +9,9 @@ from mmaction.structures import ActionDataSample
 
 MODALITIES = ('rgb', 'ir', 'depth')
 TINY_EXPERT = Config.fromfile(
-    str(Path(__file__).resolve().parents[3] / 'configs' / '_base_' /
-        'models' / 'uniformerv2_tiny.py')).model.backbone.to_dict()
+    str(
+        Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models' /
+        'uniformerv2_tiny.py')).model.backbone.to_dict()
 
 
 def build_head(**overrides):
@@ -109,8 +110,7 @@ def test_interaction_losses_on_hand_made_cases():
     losses = head.interaction_losses(hand_made_expert_logits(True))
     torch.testing.assert_close(losses['interaction_uniqueness'],
                                torch.tensor(0.))
-    torch.testing.assert_close(losses['interaction_synergy'],
-                               torch.tensor(0.))
+    torch.testing.assert_close(losses['interaction_synergy'], torch.tensor(0.))
     torch.testing.assert_close(losses['interaction_redundancy'],
                                torch.tensor(0.))
     torch.testing.assert_close(losses['loss_interaction'], torch.tensor(0.))
@@ -118,20 +118,20 @@ def test_interaction_losses_on_hand_made_cases():
     # pairwise distance adds eps 1e-6 per coordinate).
     losses = head.interaction_losses(hand_made_expert_logits(False))
     torch.testing.assert_close(
-        losses['interaction_uniqueness'], torch.tensor(3.9), atol=1e-4,
-        rtol=0)
+        losses['interaction_uniqueness'], torch.tensor(3.9), atol=1e-4, rtol=0)
     # Synergy: clean == perturbed -> cosine 1; redundancy: opposite -> 2.
     expert_logits = hand_made_expert_logits(False)
     expert_logits[2] = torch.tensor([1., 1.])
     expert_logits[3, 1:] = -expert_logits[3, :1]
     losses = head.interaction_losses(expert_logits)
-    torch.testing.assert_close(losses['interaction_synergy'],
-                               torch.tensor(1.))
+    torch.testing.assert_close(losses['interaction_synergy'], torch.tensor(1.))
     torch.testing.assert_close(losses['interaction_redundancy'],
                                torch.tensor(2.))
     # lambda * (3.9 + 3.9 + 1 + 2) / (N + 2)
     torch.testing.assert_close(
-        losses['loss_interaction'], torch.tensor(0.5 * 10.8 / 4), atol=1e-4,
+        losses['loss_interaction'],
+        torch.tensor(0.5 * 10.8 / 4),
+        atol=1e-4,
         rtol=0)
 
 
@@ -238,9 +238,7 @@ def test_frame_tokens_come_from_the_deepest_block():
                                block_outputs[0][0].view(2, 4, 64))
     predictions = model.test_step(
         dict(
-            inputs={
-                name: list(clips[name])
-                for name in MODALITIES
-            },
+            inputs={name: list(clips[name])
+                    for name in MODALITIES},
             data_samples=[ActionDataSample() for _ in range(2)]))
     assert predictions[0].interaction_weights.shape == (5, )

@@ -14,8 +14,9 @@ from mome_mmaction.models.utils import save_temporal_rus
 
 MODALITIES = ('rgb', 'ir', 'depth')
 TINY_EXPERT = Config.fromfile(
-    str(Path(__file__).resolve().parents[3] / 'configs' / '_base_' /
-        'models' / 'uniformerv2_tiny.py')).model.backbone.to_dict()
+    str(
+        Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models' /
+        'uniformerv2_tiny.py')).model.backbone.to_dict()
 
 
 def write_rus(path, num_modalities=3, num_frames=4, u=0., r=0., s=0.):
@@ -79,7 +80,8 @@ def test_shapes_top_k_and_routing_weight_normalization(rus_file):
     # Frame tokens can also come as feats.
     torch.testing.assert_close(head(frame_tokens)[0], logits)
     predictions = head.predict(
-        torch.randn(4, 3, 16), samples(2),
+        torch.randn(4, 3, 16),
+        samples(2),
         frame_tokens=torch.randn(4, 3, 4, 16))  # 2 samples x 2 clips
     assert predictions[0].routing_weights.shape == (3, 4, 4)
     torch.testing.assert_close(predictions[0].routing_weights.sum(-1),
@@ -91,8 +93,8 @@ def test_route_keeps_top_k_with_renormalized_weights(rus_file):
     weights, indices = head.route(torch.tensor([[3., 1., 2., 0.]]))
     assert indices.tolist() == [[0, 2]]
     top = torch.softmax(torch.tensor([3., 2.]), dim=0)
-    torch.testing.assert_close(weights,
-                               torch.tensor([[top[0], 0., top[1], 0.]]))
+    torch.testing.assert_close(weights, torch.tensor([[top[0], 0., top[1],
+                                                       0.]]))
 
 
 def test_load_balance_loss_on_known_cases(rus_file):
@@ -105,8 +107,7 @@ def test_load_balance_loss_on_known_cases(rus_file):
     # Uniform probabilities, every expert chosen once: exactly 1.
     balanced = torch.eye(4) * 1e-3  # argmax e for token e, ~uniform probs
     torch.testing.assert_close(
-        head.load_balance_loss(balanced), torch.tensor(1.), atol=1e-3,
-        rtol=0)
+        head.load_balance_loss(balanced), torch.tensor(1.), atol=1e-3, rtol=0)
     # Weighted by load_balance_weight in the losses.
     # (B, N, T, E) = (1, 3, 4, 4): tokens alternate experts 0 and 1.
     losses = head.rus_losses(probs.log().repeat(6, 1).view(1, 3, 4, 4))
@@ -139,8 +140,7 @@ def test_rus_losses_follow_thresholds(tmp_path):
     head = build_head(write_rus(tmp_path / 'r.npz', r=1.))
     same = torch.randn(1, 1, 4, 4).expand(2, 3, 4, 4)
     losses = head.rus_losses(same)
-    torch.testing.assert_close(losses['loss_rus_redundancy'],
-                               torch.tensor(0.))
+    torch.testing.assert_close(losses['loss_rus_redundancy'], torch.tensor(0.))
     assert losses['loss_rus_uniqueness'] == 0 == losses['loss_rus_synergy']
     apart = torch.full((2, 3, 4, 4), -50.)
     for modality in range(3):
@@ -226,10 +226,7 @@ def test_gradients_reach_head_and_experts(rus_file):
                 threshold_redundancy=0.,
                 threshold_synergy=0.)))
     model.init_weights()
-    inputs = {
-        name: torch.randn(2, 1, 3, 4, 32, 32)
-        for name in MODALITIES
-    }
+    inputs = {name: torch.randn(2, 1, 3, 4, 32, 32) for name in MODALITIES}
     losses = model(inputs, samples(2), mode='loss')
     total = sum(value for key, value in losses.items() if 'loss' in key)
     total.backward()

@@ -33,7 +33,7 @@ def test_estimate_shapes_and_values():
     rus = estimate_temporal_rus(tokens, labels, num_classes=2, steps=60)
     assert rus['U'].shape == (3, 3)
     assert rus['R'].shape == rus['S'].shape == rus['mi_pair'].shape == (3, 3,
-                                                                         3)
+                                                                        3)
     assert float(rus['label_entropy']) == pytest.approx(1., abs=0.02)
     # Frame 0 tells nothing; from frame 1 on modality 0 (and its copy) does.
     assert rus['mi_single'][0, 0] < 0.3
@@ -60,8 +60,11 @@ def test_estimate_with_lag_and_bad_inputs():
 
 
 def test_save_load_round_trip_without_pickle(tmp_path):
-    rus = dict(U=torch.rand(3, 4), R=torch.rand(3, 3, 4),
-               S=torch.rand(3, 3, 4), label_entropy=torch.tensor(2.))
+    rus = dict(
+        U=torch.rand(3, 4),
+        R=torch.rand(3, 3, 4),
+        S=torch.rand(3, 3, 4),
+        label_entropy=torch.tensor(2.))
     path = save_temporal_rus(tmp_path / 'rus', rus, ['rgb', 'ir', 'depth'])
     assert path.name == 'rus.npz'
     with np.load(path, allow_pickle=False) as archive:
