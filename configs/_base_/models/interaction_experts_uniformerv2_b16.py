@@ -5,6 +5,9 @@
 # losses (lambda 0.01) and reweighted per sample by an MLP.
 # token_source='frame' (with num_frames=8) fuses the 8 per-frame class
 # tokens of each expert from the token tap instead of the experts' outputs.
+# With token_source='frame' the experts' temporal decoders get no gradient:
+# multi-GPU runs then need model_wrapper_cfg = dict(
+#     type='MMDistributedDataParallel', find_unused_parameters=True).
 _base_ = ['./mome_uniformerv2_b16.py']
 
 model = dict(

@@ -3,6 +3,9 @@
 # trained with the weakly supervised interaction losses, reweighted per
 # sample. token_source='frame' fuses the per-frame class tokens
 # (B, N, T, C) of the token tap instead of the experts' outputs.
+# With token_source='frame' the experts' temporal decoders get no gradient:
+# multi-GPU runs then need model_wrapper_cfg = dict(
+#     type='MMDistributedDataParallel', find_unused_parameters=True).
 _base_ = ['./mome_uniformerv2_tiny.py']
 
 model = dict(

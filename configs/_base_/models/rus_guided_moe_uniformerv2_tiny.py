@@ -36,3 +36,7 @@ model = dict(
         weight_synergy=0.1,
         load_balance_weight=0.02,
         average_clips='prob'))
+# The head reads the per-frame class tokens of the last block, so the
+# experts' temporal decoders get no gradient: let DDP allow that.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
