@@ -11,6 +11,11 @@ all of them, and prints the median step time, the ratio to the token
 voting gate (target at full size: <= 1.10x) and the head's own parameters.
 The InteractionExpertsHead is also timed with ``token_source='frame'``.
 
+On a shared CPU whole steps vary by more than the heads cost, so each head
+is also timed alone (forward + backward on tokens of the real shapes,
+``--head-repeats`` times, medians) and the step ratio is estimated as
+``1 + (head - gate head) / gate step``; both tables are printed.
+
 Usage::
 
     python benchmarks/head_step_cost.py [--size tiny|b16] [--batch-size 8]
@@ -88,6 +93,7 @@ def main() -> None:
     parser.add_argument('--size', choices=['tiny', 'b16'], default='tiny')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--head-repeats', type=int, default=50)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None)
     args = parser.parse_args()
@@ -166,6 +172,45 @@ def main() -> None:
               f'{median - gate_median:>10.3f}')
     print('ratio: median training step time / token voting gate '
           '(target <= 1.10 at full size)')
+
+    # Heads alone: forward + backward into the tokens, real shapes.
+    width = mome_cfg.backbone.width
+    expert_outputs = torch.randn(
+        args.batch_size, len(modalities), width, device=device)
+    frame_tokens = torch.randn(
+        args.batch_size, len(modalities), frames, width, device=device)
+    labels = [
+        ActionDataSample().set_gt_label(index % num_classes)
+        for index in range(args.batch_size)
+    ]
+
+    def head_step(head: torch.nn.Module) -> Callable[[], None]:
+
+        def step() -> None:
+            outputs = expert_outputs.clone().requires_grad_()
+            tokens = frame_tokens.clone().requires_grad_()
+            losses = head.loss(outputs, labels, frame_tokens=tokens)
+            sum(value for key, value in losses.items()
+                if 'loss' in key).backward()
+
+        return step
+
+    head_times = interleaved_seconds(
+        {
+            label: head_step(head)
+            for label, head in heads.items()
+        }, args.head_repeats, device)
+    gate_head = statistics.median(head_times['TokenVotingGateHead'])
+    print(f'heads alone (forward + backward), {args.head_repeats} '
+          'interleaved repeats:')
+    print(f'{"head":<32}{"median ms":>10}{"extra ms":>10}'
+          f'{"est. step ratio":>16}')
+    for label, times_of_head in head_times.items():
+        median = statistics.median(times_of_head)
+        extra = median - gate_head
+        print(f'{label:<32}{median * 1e3:>10.2f}{extra * 1e3:>10.2f}'
+              f'{1 + extra / gate_median:>16.4f}')
+    print('est. step ratio: 1 + (head - gate head) / median gate step')
 
 
 if __name__ == '__main__':
