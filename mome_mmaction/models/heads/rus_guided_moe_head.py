@@ -96,21 +96,21 @@ class RUSRouter(nn.Module):
             # (B, N, T, 1, a) x (N, T, a, N) -> (B, N, T, N)
             scores = (query.unsqueeze(-2) @ keys.transpose(
                 -1, -2)).squeeze(-2) / math.sqrt(self.attention_channels)
-            not_self = ~torch.eye(
-                num_modalities, dtype=torch.bool, device=tokens.device).view(
-                    num_modalities, 1, num_modalities)
-            scores = scores.masked_fill(~not_self, float('-inf'))
+            # A modality does not attend to itself: (N, 1, N) over (m, t, k)
+            is_self = torch.eye(
+                num_modalities, dtype=torch.bool,
+                device=tokens.device).unsqueeze(1)
+            scores = scores.masked_fill(is_self, float('-inf'))
             attention = F.softmax(scores, dim=-1)
             # (B, N, T, 1, N) x (N, T, N, a) -> (B, N, T, a)
             context = (attention.unsqueeze(-2) @ values).squeeze(-2)
         else:
             context = processed.new_zeros(batch_size, num_modalities,
                                           num_frames, self.attention_channels)
-        gru_input = torch.cat([
-            uniqueness.to(context.dtype).expand(batch_size, -1,
-                                                -1).unsqueeze(-1), context
-        ],
-                              dim=-1)
+        # U (N, T) -> (B, N, T, 1)
+        uniqueness = uniqueness.to(context.dtype).expand(batch_size, -1,
+                                                         -1).unsqueeze(-1)
+        gru_input = torch.cat([uniqueness, context], dim=-1)
         # (B*N, T, 1 + a) -> GRU over time -> (B, N, T, g)
         temporal_context, _ = self.gru(gru_input.flatten(0, 1))
         temporal_context = temporal_context.view(batch_size, num_modalities,

@@ -243,3 +243,25 @@ def test_gradients_reach_head_and_experts(rus_file):
                for p in expert.parameters())
     ]
     assert routed_experts
+
+
+def test_router_attends_only_to_other_modalities(tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    rus = dict(
+        U=torch.rand(3, 4, generator=generator),
+        R=torch.rand(3, 3, 4, generator=generator),
+        S=torch.rand(3, 3, 4, generator=generator))
+    changed_self = {key: value.clone() for key, value in rus.items()}
+    changed_self['R'][1, 1] += 5.
+    changed_other = {key: value.clone() for key, value in rus.items()}
+    changed_other['S'][1, 2] += 5.
+    tokens = torch.randn(2, 3, 4, 16)
+    router_logits = []
+    for name, values in [('base', rus), ('self', changed_self),
+                         ('other', changed_other)]:
+        head = build_head(
+            save_temporal_rus(tmp_path / f'{name}.npz', values, MODALITIES),
+            expert_dropout=0.).eval()
+        router_logits.append(head._forward(tokens, None)[2])
+    torch.testing.assert_close(router_logits[0], router_logits[1])
+    assert not torch.allclose(router_logits[0][:, 1], router_logits[2][:, 1])
