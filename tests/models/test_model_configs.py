@@ -23,6 +23,7 @@ TINY_MULTIMODAL_CONFIGS = [
     MODEL_CONFIG_DIR + '/early_fusion_uniformerv2_tiny.py',
     MODEL_CONFIG_DIR + '/late_fusion_uniformerv2_tiny.py',
     MODEL_CONFIG_DIR + '/input_gated_moe_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/interaction_experts_uniformerv2_tiny.py',
 ]
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -107,6 +108,8 @@ def test_tiny_baselines_train_and_predict(path):
     if model.cls_head.__class__.__name__ in ('TokenVotingGateHead',
                                              'InputGatedMoEHead'):
         assert predictions[0].gate_weights.shape == (3, )
+    if model.cls_head.__class__.__name__ == 'InteractionExpertsHead':
+        assert predictions[0].interaction_weights.shape == (5, )
 
 
 def test_full_size_mome_b16_forward():

@@ -1,5 +1,10 @@
 from .input_gated_moe_head import InputGatedMoEHead
+from .interaction_experts_head import InteractionExpertsHead
 from .late_fusion_head import LateFusionHead
+from .rus_guided_moe_head import RUSGuidedMoEHead
 from .token_voting_gate_head import TokenVotingGateHead
 
-__all__ = ['InputGatedMoEHead', 'LateFusionHead', 'TokenVotingGateHead']
+__all__ = [
+    'InputGatedMoEHead', 'InteractionExpertsHead', 'LateFusionHead',
+    'RUSGuidedMoEHead', 'TokenVotingGateHead'
+]

@@ -40,7 +40,13 @@ class MoMERecognizer(BaseRecognizer):
     (shallow -> deep; ``block_st_tokens`` is None when the loss module has
     ``requires_st_tokens = False``), ``expert_outputs`` is (B, N, C) (what
     the head sees) and ``labels`` is (B,) long.
-    Without ``htl_loss`` nothing is hooked.
+    Without ``htl_loss`` nothing is hooked, unless the head sets
+    ``uses_frame_tokens = True`` (:class:`InteractionExpertsHead` over frame
+    tokens, :class:`RUSGuidedMoEHead`): then the same single pass taps the
+    experts and the head also gets ``frame_tokens`` (B, N, T, C), the
+    per-frame class tokens of every expert's deepest tapped block. Heads
+    with ``uses_modality_inputs = True`` (:class:`InputGatedMoEHead`) get
+    the raw clips as ``modality_inputs``.
 
     Args:
         backbone (dict): Expert config, built once per modality; or a dict
@@ -102,7 +108,7 @@ class MoMERecognizer(BaseRecognizer):
                 f'{head_experts} but there are {len(modalities)} modalities '
                 f'{modalities}')
         self.htl_loss = MODELS.build(htl_loss) if htl_loss else None
-        if self.htl_loss is not None:
+        if self.htl_loss is not None or self.with_frame_tokens:
             for name, expert in self.backbone.experts.items():
                 resolve_blocks(expert, token_tap_path)  # fail early
 
@@ -111,11 +117,17 @@ class MoMERecognizer(BaseRecognizer):
         """bool: Whether a token-level loss is set."""
         return self.htl_loss is not None
 
+    @property
+    def with_frame_tokens(self) -> bool:
+        """bool: Whether the head takes per-frame tokens (``frame_tokens``)."""
+        return bool(getattr(self.cls_head, 'uses_frame_tokens', False))
+
     def extract_feat(self,
                      inputs: Dict[str, torch.Tensor],
                      stage: str = 'backbone',
                      data_samples: OptSampleList = None,
-                     test_mode: bool = False) -> Tuple:
+                     test_mode: bool = False,
+                     return_taps: bool = False) -> Tuple:
         """Run the experts (and the head, for ``stage='head'``).
 
         Args:
@@ -125,10 +137,16 @@ class MoMERecognizer(BaseRecognizer):
                 for the head's output. Defaults to 'backbone'.
             data_samples (list[ActionDataSample], optional): Unused.
             test_mode (bool): Unused; kept for MMAction2's interface.
+            return_taps (bool): Also return the experts' :class:`TokenTap`
+                of this pass (hooks already removed), in modality order.
+                Defaults to False.
 
         Returns:
             tuple: Expert outputs (B*num_clips, N, C) -- or the head's output
-            -- and a dict of keyword arguments for the head.
+            -- and a dict of keyword arguments for the head (``frame_tokens``
+            of shape (B*num_clips, N, T, C) for heads that use frame tokens,
+            ``modality_inputs`` for heads that use the raw clips); then the
+            taps if ``return_taps``.
         """
         check_input_keys(inputs, self.modalities, type(self).__name__)
         # (B, num_clips, C, T, H, W) -> (B*num_clips, C, T, H, W)
@@ -145,10 +163,37 @@ class MoMERecognizer(BaseRecognizer):
             head_kwargs['modality_inputs'] = [
                 clips[name] for name in self.modalities
             ]
-        expert_outputs = self.backbone(clips)
+        taps = []
+        with ExitStack() as taps_open:
+            if return_taps or self.with_frame_tokens:
+                taps = [
+                    taps_open.enter_context(
+                        TokenTap(expert, self.token_tap_path))
+                    for expert in self.backbone.experts.values()
+                ]
+            expert_outputs = self.backbone(clips)
+        if self.with_frame_tokens:
+            head_kwargs['frame_tokens'] = self.deepest_frame_tokens(taps)
         if stage == 'head':
-            return self.cls_head(expert_outputs, **head_kwargs), head_kwargs
-        return expert_outputs, head_kwargs
+            outputs = self.cls_head(expert_outputs, **head_kwargs)
+        else:
+            outputs = expert_outputs
+        if return_taps:
+            return outputs, head_kwargs, taps
+        return outputs, head_kwargs
+
+    @staticmethod
+    def deepest_frame_tokens(taps: Sequence[TokenTap]) -> torch.Tensor:
+        """Per-frame class tokens of each expert's deepest tapped block.
+
+        Args:
+            taps (Sequence[TokenTap]): One tap per expert, after a forward.
+
+        Returns:
+            torch.Tensor: Shape (B, N, T, C), experts in ``taps`` order.
+        """
+        return torch.stack([tap.frame_class_tokens()[-1] for tap in taps],
+                           dim=1)
 
     def loss(self, inputs: Dict[str, torch.Tensor], data_samples: SampleList,
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -165,13 +210,8 @@ class MoMERecognizer(BaseRecognizer):
         """
         if not self.with_htl_loss:
             return super().loss(inputs, data_samples, **kwargs)
-        with ExitStack() as taps_open:
-            taps = [
-                taps_open.enter_context(TokenTap(expert, self.token_tap_path))
-                for expert in self.backbone.experts.values()
-            ]
-            expert_outputs, head_kwargs = self.extract_feat(
-                inputs, data_samples=data_samples)
+        expert_outputs, head_kwargs, taps = self.extract_feat(
+            inputs, data_samples=data_samples, return_taps=True)
         losses = self.cls_head.loss(expert_outputs, data_samples,
                                     **head_kwargs)
         block_cls_tokens = [tap.class_tokens() for tap in taps]

@@ -1,9 +1,13 @@
 from .channel_inflation import inflate_input_channels, tile_input_channels
 from .pretrained import check_pretrained_files, load_report
-from .token_tap import TokenTap, block_class_token, block_st_tokens
+from .temporal_rus import (collect_frame_tokens, estimate_temporal_rus,
+                           load_temporal_rus, save_temporal_rus)
+from .token_tap import (TokenTap, block_class_token, block_frame_class_tokens,
+                        block_st_tokens)
 
 __all__ = [
-    'TokenTap', 'block_class_token', 'block_st_tokens',
-    'check_pretrained_files', 'inflate_input_channels', 'load_report',
-    'tile_input_channels'
+    'TokenTap', 'block_class_token', 'block_frame_class_tokens',
+    'block_st_tokens', 'check_pretrained_files', 'collect_frame_tokens',
+    'estimate_temporal_rus', 'inflate_input_channels', 'load_report',
+    'load_temporal_rus', 'save_temporal_rus', 'tile_input_channels'
 ]

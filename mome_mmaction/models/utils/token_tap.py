@@ -9,7 +9,7 @@ Layout (UniFormerV2, "LND"): a block's output ``x`` has shape
 are the frame's patch tokens. From it the tap derives
 
 * the class token of the block, ``x[0]`` viewed as (B, T, C) and averaged
-  over T -> (B, C);
+  over T -> (B, C); or kept per frame, (B, T, C);
 * the spatio-temporal (ST) tokens, ``x[1:]`` rearranged to (B, T*HW, C)
   (time-major: all HW patches of frame 0, then frame 1, ...).
 
@@ -32,6 +32,7 @@ class TokenTap:
         with TokenTap(expert, 'transformer.resblocks') as tap:
             features = expert(clips)
         class_tokens = tap.class_tokens()   # L x (B, C), shallow -> deep
+        frame_tokens = tap.frame_class_tokens()  # L x (B, T, C)
         st_tokens = tap.st_tokens()         # L x (B, T*HW, C)
 
     Each block's output is recorded once per session: when a block runs
@@ -140,6 +141,17 @@ class TokenTap:
             for output, num_frames in self._recorded()
         ]
 
+    def frame_class_tokens(self) -> List[torch.Tensor]:
+        """Per-block class tokens of every frame.
+
+        Returns:
+            list[torch.Tensor]: L tensors of shape (B, T, C), shallow -> deep.
+        """
+        return [
+            block_frame_class_tokens(output, num_frames)
+            for output, num_frames in self._recorded()
+        ]
+
     def st_tokens(self) -> List[torch.Tensor]:
         """Per-block spatio-temporal tokens.
 
@@ -183,6 +195,21 @@ def _check_lnd(tokens: torch.Tensor, num_frames: int) -> Tuple[int, int, int]:
     return num_tokens - 1, batch_frames // num_frames, channels
 
 
+def block_frame_class_tokens(tokens: torch.Tensor,
+                             num_frames: int) -> torch.Tensor:
+    """Class token of every frame of one block.
+
+    Args:
+        tokens (torch.Tensor): Block output of shape (1 + HW, B*T, C).
+        num_frames (int): T.
+
+    Returns:
+        torch.Tensor: Shape (B, T, C).
+    """
+    _, batch_size, channels = _check_lnd(tokens, num_frames)
+    return tokens[0].view(batch_size, num_frames, channels)
+
+
 def block_class_token(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
     """Class token of one block, averaged over frames.
 
@@ -193,8 +220,7 @@ def block_class_token(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
     Returns:
         torch.Tensor: Shape (B, C).
     """
-    _, batch_size, channels = _check_lnd(tokens, num_frames)
-    return tokens[0].view(batch_size, num_frames, channels).mean(dim=1)
+    return block_frame_class_tokens(tokens, num_frames).mean(dim=1)
 
 
 def block_st_tokens(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:

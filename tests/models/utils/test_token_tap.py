@@ -169,3 +169,13 @@ def test_num_frames_from_argument_or_error():
         block(torch.zeros(3, 2 * 2, 4))
     assert tap.class_tokens()[0].shape == (2, 4)
     assert tap.st_tokens()[0].shape == (2, 2 * 2, 4)
+
+
+def test_frame_class_tokens_average_to_class_tokens():
+    expert = build_expert()
+    with TokenTap(expert, 'transformer.resblocks') as tap:
+        expert(torch.randn(2, 3, 8, 64, 64))
+    frame_tokens, class_tokens = tap.frame_class_tokens(), tap.class_tokens()
+    assert [tuple(t.shape) for t in frame_tokens] == [(2, 8, 64)] * 4
+    for per_frame, averaged in zip(frame_tokens, class_tokens):
+        torch.testing.assert_close(per_frame.mean(dim=1), averaged)

@@ -1,0 +1,217 @@
+"""Training-step cost of the interaction-aware heads vs the token voting gate.
+
+Builds one ``MoMERecognizer`` from ``configs/_base_/models/
+mome_uniformerv2_<size>.py`` (no weights loaded) and, on the *same* experts,
+swaps in the heads of ``interaction_experts_uniformerv2_<size>.py`` and
+``rus_guided_moe_uniformerv2_<size>.py`` (the RUS head reads a random RUS
+file of the right shape written to a temporary folder). For each head it
+times full training steps (forward, backward, AdamW step) on the same
+batch, interleaving the heads so load from other processes spreads over
+all of them, and prints the median step time, the ratio to the token
+voting gate (target at full size: <= 1.10x) and the head's own parameters.
+The InteractionExpertsHead is also timed with ``token_source='frame'``.
+
+On a shared CPU whole steps vary by more than the heads cost, so each head
+is also timed alone (forward + backward on tokens of the real shapes,
+``--head-repeats`` times, medians) and the step ratio is estimated as
+``1 + (head - gate head) / gate step``; both tables are printed.
+
+Usage::
+
+    python benchmarks/head_step_cost.py [--size tiny|b16] [--batch-size 8]
+        [--repeats 5] [--device cpu] [--threads N]
+
+Full size on CPU: ``--size b16 --batch-size 1 --repeats 2`` (about 20 s a
+step, needs ~10 GB of memory).
+"""
+import argparse
+import copy
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+
+import mome_mmaction  # noqa: F401  (registers our components)
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from mome_mmaction.models.utils import save_temporal_rus
+
+MODEL_DIR = Path(__file__).resolve().parents[1] / 'configs/_base_/models'
+
+
+def head_configs(size: str, rus_file: str) -> Dict[str, dict]:
+    """Head configs by label, the token voting gate first."""
+    heads = {
+        'TokenVotingGateHead':
+        Config.fromfile(str(MODEL_DIR /
+                            f'mome_uniformerv2_{size}.py')).model.cls_head,
+        'InteractionExpertsHead (class)':
+        Config.fromfile(
+            str(MODEL_DIR /
+                f'interaction_experts_uniformerv2_{size}.py')).model.cls_head,
+        'RUSGuidedMoEHead':
+        Config.fromfile(
+            str(MODEL_DIR /
+                f'rus_guided_moe_uniformerv2_{size}.py')).model.cls_head,
+    }
+    heads['RUSGuidedMoEHead'].rus_file = rus_file
+    frame_head = copy.deepcopy(heads['InteractionExpertsHead (class)'])
+    frame_head.token_source = 'frame'
+    heads['InteractionExpertsHead (frame)'] = frame_head
+    return {label: cfg.to_dict() for label, cfg in heads.items()}
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def interleaved_seconds(steps: Dict[str, Callable[[], None]], repeats: int,
+                        device: torch.device) -> Dict[str, List[float]]:
+    """Time each step ``repeats`` times (after one warm-up), alternating."""
+    for step in steps.values():
+        step()
+    times: Dict[str, List[float]] = {label: [] for label in steps}
+    for _ in range(repeats):
+        for label, step in steps.items():
+            synchronize(device)
+            start = time.perf_counter()
+            step()
+            synchronize(device)
+            times[label].append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--size', choices=['tiny', 'b16'], default='tiny')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--head-repeats', type=int, default=50)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    init_default_scope('mmaction')
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+
+    mome_cfg = Config.fromfile(
+        str(MODEL_DIR / f'mome_uniformerv2_{args.size}.py')).model
+    modalities = list(mome_cfg.modalities)
+    frames = mome_cfg.backbone.t_size
+    size = mome_cfg.backbone.input_resolution
+    with tempfile.TemporaryDirectory() as folder:
+        rus_file = save_temporal_rus(
+            Path(folder) / 'rus.npz',
+            dict(
+                U=torch.rand(len(modalities), frames),
+                R=torch.rand(len(modalities), len(modalities), frames),
+                S=torch.rand(len(modalities), len(modalities), frames)),
+            modalities)
+        heads = {
+            label: MODELS.build(cfg)
+            for label, cfg in head_configs(args.size, str(rus_file)).items()
+        }
+    model = MODELS.build(mome_cfg).to(device).train()
+    heads = {label: head.to(device).train() for label, head in heads.items()}
+    parameters = list(model.backbone.parameters()) + [
+        param for head in heads.values() for param in head.parameters()
+    ]
+    optim_wrapper = OptimWrapper(torch.optim.AdamW(parameters, lr=1e-6))
+    num_classes = mome_cfg.cls_head.num_classes
+    generator = torch.Generator().manual_seed(0)
+    batch = dict(
+        inputs={
+            name: [
+                torch.randint(
+                    0, 256, (1, 3, frames, size, size),
+                    generator=generator).float().to(device)
+                for _ in range(args.batch_size)
+            ]
+            for name in modalities
+        },
+        data_samples=[
+            ActionDataSample().set_gt_label(index % num_classes)
+            for index in range(args.batch_size)
+        ])
+
+    def train_step_with(head: torch.nn.Module) -> Callable[[], None]:
+
+        def step() -> None:
+            model.cls_head = head
+            model.train_step(copy.copy(batch), optim_wrapper)
+
+        return step
+
+    times = interleaved_seconds(
+        {
+            label: train_step_with(head)
+            for label, head in heads.items()
+        }, args.repeats, device)
+    gate_median = statistics.median(times['TokenVotingGateHead'])
+    print(f'model: {args.size} ({len(modalities)} UniFormerV2 experts, '
+          f'{sum(p.numel() for p in model.backbone.parameters()):,} '
+          f'parameters), batch {args.batch_size} x {frames}x{size}x{size} '
+          f'per modality, {device}, {torch.get_num_threads()} threads, '
+          f'{args.repeats} interleaved repeats')
+    print(f'{"head":<32}{"params":>12}{"median s":>10}{"min s":>10}'
+          f'{"ratio":>8}{"extra s":>10}')
+    for label, head_times in times.items():
+        median = statistics.median(head_times)
+        params = sum(p.numel() for p in heads[label].parameters())
+        print(f'{label:<32}{params:>12,}{median:>10.3f}'
+              f'{min(head_times):>10.3f}{median / gate_median:>8.3f}'
+              f'{median - gate_median:>10.3f}')
+    print('ratio: median training step time / token voting gate '
+          '(target <= 1.10 at full size)')
+
+    # Heads alone: forward + backward into the tokens, real shapes.
+    width = mome_cfg.backbone.width
+    expert_outputs = torch.randn(
+        args.batch_size, len(modalities), width, device=device)
+    frame_tokens = torch.randn(
+        args.batch_size, len(modalities), frames, width, device=device)
+    labels = [
+        ActionDataSample().set_gt_label(index % num_classes)
+        for index in range(args.batch_size)
+    ]
+
+    def head_step(head: torch.nn.Module) -> Callable[[], None]:
+
+        def step() -> None:
+            outputs = expert_outputs.clone().requires_grad_()
+            tokens = frame_tokens.clone().requires_grad_()
+            losses = head.loss(outputs, labels, frame_tokens=tokens)
+            sum(value for key, value in losses.items()
+                if 'loss' in key).backward()
+
+        return step
+
+    head_times = interleaved_seconds(
+        {
+            label: head_step(head)
+            for label, head in heads.items()
+        }, args.head_repeats, device)
+    gate_head = statistics.median(head_times['TokenVotingGateHead'])
+    print(f'heads alone (forward + backward), {args.head_repeats} '
+          'interleaved repeats:')
+    print(f'{"head":<32}{"median ms":>10}{"extra ms":>10}'
+          f'{"est. step ratio":>16}')
+    for label, times_of_head in head_times.items():
+        median = statistics.median(times_of_head)
+        extra = median - gate_head
+        print(f'{label:<32}{median * 1e3:>10.2f}{extra * 1e3:>10.2f}'
+              f'{1 + extra / gate_median:>16.4f}')
+    print('est. step ratio: 1 + (head - gate head) / median gate step')
+
+
+if __name__ == '__main__':
+    main()
