@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmaction.registry import DATASETS, MODELS
+from mome_mmaction.models.utils.temporal_rus import save_temporal_rus
 from tests.conftest import REPO_ROOT
 
 CONFIGS = sorted(
@@ -23,6 +24,23 @@ def config_id(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT / 'configs'))
 
 
+def use_rus_file(cfg: Config, tmp_path: Path) -> None:
+    """Give a RUS-guided head a well-formed RUS file of its shapes (the
+    real one is estimated from a trained model, tests/tools/
+    test_compute_temporal_rus.py)."""
+    head = cfg.model.cls_head
+    if 'rus_file' not in head:
+        return
+    modalities = cfg.model.modalities
+    frames = cfg.model.backbone.t_size
+    rus = dict(
+        U=torch.full((len(modalities), frames), 0.2),
+        R=torch.full((len(modalities), len(modalities), frames), 0.1),
+        S=torch.full((len(modalities), len(modalities), frames), 0.05))
+    head.rus_file = str(save_temporal_rus(tmp_path / 'rus.npz', rus,
+                                          modalities))
+
+
 def use_data_root(cfg: Config, data_root: Path) -> None:
     """Point every split at ``data_root``, in this process (no workers)."""
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -36,8 +54,9 @@ def use_data_root(cfg: Config, data_root: Path) -> None:
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)
 def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
                                           motion_videos_workspace,
-                                          monkeypatch):
+                                          monkeypatch, tmp_path):
     cfg = Config.fromfile(path)
+    use_rus_file(cfg, tmp_path)
     model = MODELS.build(cfg.model)  # full-size: no weights are loaded
     assert sum(p.numel() for p in model.parameters()) > 0
     del model
@@ -61,6 +80,7 @@ def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
 @pytest.mark.parametrize('path', SYNTHETIC_DRIVEACT_CONFIGS, ids=config_id)
 def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
     cfg = Config.fromfile(path)
+    use_rus_file(cfg, tmp_path)
     use_data_root(cfg, synthetic_driveact_root)
     cfg.train_dataloader.dataset.indices = 16  # 2 iterations of batch 8
     cfg.val_dataloader.dataset.indices = 8
