@@ -46,7 +46,7 @@ def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
     """Test ``checkpoint`` with ``transform`` added to the test pipeline.
 
     Adds ``GateWeightMetric`` next to the config's test evaluator when the
-    model names its ``modalities``, and mmengine's ``DumpResults`` when
+    model names its ``modalities`` and the config has none, and mmengine's ``DumpResults`` when
     ``dump_file`` is given (as ``tools/test.py --dump`` does).
 
     Returns:
@@ -59,7 +59,9 @@ def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
     evaluators = cfg.test_evaluator
     evaluators = list(evaluators) if isinstance(evaluators,
                                                 (list, tuple)) else [evaluators]
-    if cfg.model.get('modalities'):
+    if cfg.model.get('modalities') and not any(
+            evaluator.get('type') == 'GateWeightMetric'
+            for evaluator in evaluators):
         evaluators.append(dict(type='GateWeightMetric',
                                modalities=tuple(cfg.model.modalities)))
     if dump_file is not None:
