@@ -14,11 +14,11 @@ CPU allocator noise does not blur. CPU step times on a shared machine are
 noisy: the ratio uses the fastest timed step (the least disturbed); the
 median and every step time are printed too.
 
-Until ``MoMERecognizer`` exists this measures a clearly named stand-in,
-:func:`build_mome_stand_in`: N MMAction2 ``UniFormerV2`` experts, a token
-voting gate and a linear classifier, with forward hooks on
-``backbone.transformer.resblocks`` producing the token-tap layout of the
-recognizer contract. Replace that one function to measure the real model.
+The model is ``MoMERecognizer`` built from
+``configs/synthetic/mome_htl_synthetic.py`` (tiny: 3 UniFormerV2 experts of
+width 64, 2 blocks) or ``configs/mome_htl_driveact.py`` (full: 3 x
+UniFormerV2-B16, 12 blocks, 8 x 224 x 224; no weights are loaded), with its
+``htl_loss`` removed for the ``mome`` variant.
 
 Examples::
 
@@ -34,145 +34,36 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+from mmengine.config import Config
 
-import mome_mmaction  # noqa: F401  (registers HTLLoss, fixes the stack)
+import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
 from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 
-TINY_BACKBONE = dict(
-    type='UniFormerV2',
-    input_resolution=32,
-    patch_size=16,
-    width=64,
-    layers=2,
-    heads=2,
-    t_size=4,
-    dw_reduction=1.5,
-    backbone_drop_path_rate=0.,
-    temporal_downsample=False,
-    no_lmhra=True,
-    double_lmhra=True,
-    return_list=[0, 1],
-    n_layers=2,
-    n_dim=64,
-    n_head=2,
-    mlp_factor=4.,
-    drop_path_rate=0.,
-    mlp_dropout=[0.5, 0.5],
-    clip_pretrained=False)
-# UniFormerV2-B/16 as in MMAction2's k710-pretrained u8 configs.
-FULL_BACKBONE = dict(
-    type='UniFormerV2',
-    input_resolution=224,
-    patch_size=16,
-    width=768,
-    layers=12,
-    heads=12,
-    t_size=8,
-    dw_reduction=1.5,
-    backbone_drop_path_rate=0.,
-    temporal_downsample=False,
-    no_lmhra=True,
-    double_lmhra=True,
-    return_list=[8, 9, 10, 11],
-    n_layers=4,
-    n_dim=768,
-    n_head=12,
-    mlp_factor=4.,
-    drop_path_rate=0.,
-    mlp_dropout=[0.5, 0.5, 0.5, 0.5],
-    clip_pretrained=False)
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: The model configs measured; the variants differ only in ``htl_loss``.
 SIZES = dict(
-    tiny=dict(backbone=TINY_BACKBONE, frames=4, resolution=32),
-    full=dict(backbone=FULL_BACKBONE, frames=8, resolution=224))
+    tiny=dict(config='configs/synthetic/mome_htl_synthetic.py'),
+    full=dict(config='configs/mome_htl_driveact.py'))
 
 
-class MoMEStandIn(nn.Module):
-    """Stand-in for ``MoMERecognizer``: N UniFormerV2 experts + token gate.
+def build_model(size: str, htl: bool) -> Tuple[nn.Module, Tuple[int, ...]]:
+    """``MoMERecognizer`` of the size's config, with or without its HTL.
 
-    With ``htl_loss`` set, forward hooks on every
-    ``backbone.transformer.resblocks[i]`` tap the block tokens
-    ``x`` (1 + HW, B*T, C): class token ``x[0]`` viewed (B, T, C) and averaged
-    over T -> (B, C); ST tokens ``x[1:]`` -> (B, T*HW, C)
-    (``st_token_layout='contiguous'``, the contract layout, a copy per block)
-    or the same entries as a strided (B, T, HW, C) view without a copy
-    (``'strided'``).
+    Returns the model and its input shape (C, T, H, W) per modality.
     """
-
-    def __init__(self, backbone_cfg: dict, num_experts: int, num_classes: int,
-                 htl_loss: Optional[dict], st_token_layout: str) -> None:
-        super().__init__()
-        self.experts = nn.ModuleList(
-            [MODELS.build(dict(backbone_cfg)) for _ in range(num_experts)])
-        channels = backbone_cfg['width']
-        self.gate = nn.Linear(channels, 1)
-        self.classifier = nn.Sequential(
-            nn.Linear(channels, channels), nn.GELU(),
-            nn.Linear(channels, num_classes))
-        self.htl_loss = MODELS.build(htl_loss) if htl_loss else None
-        self.st_token_layout = st_token_layout
-        self._tapped: List[List[tuple]] = [[] for _ in range(num_experts)]
-        if self.htl_loss is not None:
-            for index, expert in enumerate(self.experts):
-                for block in expert.transformer.resblocks:
-                    block.register_forward_hook(
-                        self._make_tap(index, expert.transformer.T))
-
-    def _make_tap(self, expert_index: int, num_frames: int):
-
-        def tap(module, inputs, output):
-            tokens = output  # (1 + HW, B*T, C)
-            spatial, batch_frames, channels = tokens[1:].shape
-            batch = batch_frames // num_frames
-            cls_tokens = tokens[0].view(batch, num_frames, channels).mean(1)
-            st_tokens = tokens[1:].view(spatial, batch, num_frames,
-                                        channels).permute(1, 2, 0, 3)
-            if self.st_token_layout == 'contiguous':
-                st_tokens = st_tokens.reshape(batch, num_frames * spatial,
-                                              channels)
-            self._tapped[expert_index].append((cls_tokens, st_tokens))
-
-        return tap
-
-    def forward(self, inputs: torch.Tensor,
-                labels: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """inputs: (B, N, 3, T, H, W); labels: (B,). Returns the losses."""
-        for taps in self._tapped:
-            taps.clear()
-        expert_outputs = torch.stack([
-            expert(inputs[:, index])
-            for index, expert in enumerate(self.experts)
-        ], 1)  # (B, N, C)
-        gate_weights = self.gate(expert_outputs).squeeze(-1).softmax(-1)
-        fused = (gate_weights.unsqueeze(-1) * expert_outputs).sum(1)
-        losses = dict(
-            loss_cls=F.cross_entropy(self.classifier(fused).float(), labels))
-        if self.htl_loss is not None:
-            block_cls = [[cls for cls, _ in taps] for taps in self._tapped]
-            block_st = [[st for _, st in taps] for taps in self._tapped]
-            losses.update(
-                self.htl_loss(
-                    block_cls, block_st, expert_outputs, labels=labels))
-            for taps in self._tapped:
-                taps.clear()
-        return losses
-
-
-def build_mome_stand_in(size: str, num_experts: int, num_classes: int,
-                        htl: bool, st_token_layout: str) -> nn.Module:
-    """The model under test; swap for ``MoMERecognizer`` once it exists."""
-    backbone_cfg = SIZES[size]['backbone']
-    htl_loss = dict(
-        type='HTLLoss',
-        num_blocks=backbone_cfg['layers'],
-        alpha=0.01,
-        beta=1.0) if htl else None
-    return MoMEStandIn(backbone_cfg, num_experts, num_classes, htl_loss,
-                       st_token_layout)
+    cfg = Config.fromfile(os.path.join(REPO_ROOT, SIZES[size]['config']))
+    if not htl:
+        cfg.model.htl_loss = None
+    backbone = cfg.model.backbone
+    return MODELS.build(cfg.model), (3, backbone.t_size,
+                                     backbone.input_resolution,
+                                     backbone.input_resolution)
 
 
 def current_rss_mib() -> float:
@@ -188,28 +79,28 @@ def measure_variant(args: argparse.Namespace) -> dict:
     torch.manual_seed(0)
     device = torch.device(args.device)
     variant = args.variant
-    model = build_mome_stand_in(
-        args.size, args.num_experts, args.num_classes, variant != 'mome',
-        'strided' if variant == 'htl_strided' else 'contiguous').to(device)
+    model, clip_shape = build_model(args.size, variant != 'mome')
+    model = model.to(device)
     model.train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=1e-5, weight_decay=0.05)
     use_amp = args.amp != 'none'
     amp_dtype = dict(fp16=torch.float16, bf16=torch.bfloat16).get(args.amp)
     scaler = torch.amp.GradScaler(device.type, enabled=args.amp == 'fp16')
-    resolution = SIZES[args.size]['resolution']
     generator = torch.Generator().manual_seed(0)
-    inputs = torch.randn(
-        args.batch_size,
-        args.num_experts,
-        3,
-        args.frames,
-        resolution,
-        resolution,
-        generator=generator).to(device)
-    labels = torch.randint(
-        0, args.num_classes, (args.batch_size, ),
-        generator=generator).to(device)
+    # Normalized clips (B, num_clips=1, C, T, H, W) per modality, as the
+    # data preprocessor hands them over.
+    inputs = {
+        modality: torch.randn(args.batch_size, 1, *clip_shape,
+                              generator=generator).to(device)
+        for modality in model.modalities
+    }
+    num_classes = model.cls_head.num_classes
+    data_samples = [
+        ActionDataSample().set_gt_label(int(label)) for label in
+        torch.randint(0, num_classes, (args.batch_size, ),
+                      generator=generator)
+    ]
 
     saved_storages: Dict[int, int] = {}
 
@@ -224,7 +115,7 @@ def measure_variant(args: argparse.Namespace) -> dict:
                 torch.autograd.graph.saved_tensors_hooks(
                     record_saved if count_saved else (lambda t: t),
                     lambda t: t):
-            losses = model(inputs, labels)
+            losses = model(inputs, data_samples, mode='loss')
         loss = sum(value for key, value in losses.items() if 'loss' in key)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -274,12 +165,9 @@ def run_child(args: argparse.Namespace, size: str, variant: str) -> dict:
         sys.executable,
         os.path.abspath(__file__), '--child', '--size', size, '--variant',
         variant, '--batch-size',
-        str(args.batch_size[size]), '--frames',
-        str(args.frames[size]), '--steps',
+        str(args.batch_size[size]), '--steps',
         str(args.steps or (20 if size == 'tiny' else 3)), '--warmup',
-        str(args.warmup), '--num-experts',
-        str(args.num_experts), '--num-classes',
-        str(args.num_classes), '--device', args.device, '--amp', args.amp
+        str(args.warmup), '--device', args.device, '--amp', args.amp
     ]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
@@ -296,13 +184,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=None,
         help='default: 2 tiny; full 8 on GPU, 1 on CPU')
-    parser.add_argument(
-        '--frames',
-        type=int,
-        default=None,
-        help='default: 4 tiny, 8 full (the t_size)')
-    parser.add_argument('--num-experts', type=int, default=3)
-    parser.add_argument('--num-classes', type=int, default=34)
     parser.add_argument(
         '--steps',
         type=int,
@@ -324,8 +205,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--variants',
         default='mome,htl',
-        help='comma list of mome, htl (contract token '
-        'layout), htl_strided (copy-free strided ST tokens)')
+        help='comma list of mome (no HTL) and htl')
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--variant', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -349,19 +229,13 @@ def main(argv=None) -> None:
                                   (8 if on_gpu else 1))
         for size in sizes
     }
-    args.frames = {
-        size: args.frames or SIZES[size]['backbone']['t_size']
-        for size in sizes
-    }
     memory_name = 'CUDA peak allocated' if on_gpu else 'peak RSS'
     variants = args.variants.split(',')
-    print(f'device={args.device} amp={args.amp} experts={args.num_experts} '
+    print(f'device={args.device} amp={args.amp} '
           f'threads={torch.get_num_threads()} warmup={args.warmup}')
     for size in sizes:
-        backbone = SIZES[size]['backbone']
-        print(f'\n[{size}] UniFormerV2 width {backbone["width"]}, '
-              f'{backbone["layers"]} blocks, batch {args.batch_size[size]}, '
-              f'{args.frames[size]} frames, {SIZES[size]["resolution"]}px, '
+        print(f'\n[{size}] MoMERecognizer of {SIZES[size]["config"]}, '
+              f'batch {args.batch_size[size]}, '
               f'{args.steps or (20 if size == "tiny" else 3)} timed steps')
         results = {
             variant: run_child(args, size, variant)
