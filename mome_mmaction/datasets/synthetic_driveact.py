@@ -4,7 +4,9 @@ Each participant has one long recording seen by three views
 (``kinect_color`` 80x64 colour, ``kinect_ir`` and ``kinect_depth`` 64x64
 grey). A square "actor" moves according to the current activity (down, up,
 growing, shrinking, wobbling: all unchanged by a horizontal flip), drawn at
-the same relative position in every view. Views start recording at
+the same relative position in every view. The motion restarts with every
+chunk of an annotation, so each chunk shows it whole (a tiny model learns
+it in minutes; spread over a long annotation, a chunk moved by ~2 pixels). Views start recording at
 different instants, so the same chunk has different frame numbers per view.
 In some annotations one view is corrupted (dark or noisy), so fusing views
 helps. Every frame carries its recording instant as a binary band in its top
@@ -85,15 +87,15 @@ def _actor_state(motion: str, progress: float,
     centre_y, centre_x = anchor
     side = 0.22
     if motion == 'down':
-        centre_y = 0.35 + 0.4 * progress
+        centre_y = 0.25 + 0.55 * progress
     elif motion == 'up':
-        centre_y = 0.75 - 0.4 * progress
+        centre_y = 0.8 - 0.55 * progress
     elif motion == 'grow':
-        side = 0.12 + 0.3 * progress
+        side = 0.1 + 0.35 * progress
     elif motion == 'shrink':
-        side = 0.42 - 0.3 * progress
+        side = 0.45 - 0.35 * progress
     elif motion == 'wobble':
-        centre_x += 0.15 * np.sin(progress * 4 * np.pi)
+        centre_x += 0.2 * np.sin(progress * 2 * np.pi)
     else:
         raise ValueError(f'unknown motion {motion!r}')
     return centre_y, centre_x, side
@@ -209,7 +211,7 @@ def make_synthetic_driveact(
         meta['recordings'][stem] = dict(
             delays=delays, num_instants=num_instants)
         _write_recording(out_dir, stem, views, delays, annotations,
-                         num_instants, rng)
+                         num_instants, chunk_len, rng)
         for view in views:
             rows[view][participant] = []
         for annotation in annotations:
@@ -246,7 +248,8 @@ def make_synthetic_driveact(
 
 def _write_recording(out_dir: Path, stem: str, views: Sequence[str],
                      delays: Dict[str, int], annotations: List[dict],
-                     num_instants: int, rng: np.random.Generator) -> None:
+                     num_instants: int, chunk_len: int,
+                     rng: np.random.Generator) -> None:
     """Render and encode one recording in every view."""
     colour = rng.integers(120, 256, 3).astype(np.float32)
     anchor = rng.uniform(0.4, 0.6, 2)
@@ -259,8 +262,8 @@ def _write_recording(out_dir: Path, stem: str, views: Sequence[str],
         while current and instant >= current['start'] + current['length']:
             current = next(annotation_iter, None)
         if current and instant >= current['start']:
-            progress = (instant - current['start']) / max(
-                1, current['length'] - 1)
+            progress = (instant - current['start']) % chunk_len / (
+                chunk_len - 1)
             state = _actor_state(
                 SYNTHETIC_DRIVEACT_MOTIONS[current['activity']], progress,
                 anchor)

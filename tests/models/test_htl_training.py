@@ -85,7 +85,8 @@ def test_htl_losses_decrease_in_training(synthetic_driveact_root):
     block 2 (= block 1 + residual) along with it. With gradients into the
     teacher too (``detach_teacher=False``) and the upper hand (alpha 100,
     beta 0) it decreases."""
-    paper = fixed_batch_losses(synthetic_driveact_root, 12, {})
+    paper = fixed_batch_losses(synthetic_driveact_root, 12,
+                               {'model.htl_loss.beta': 1.})
     assert decreases([log['loss_htl_inter'] for log in paper])
     intra = fixed_batch_losses(
         synthetic_driveact_root, 12,

@@ -30,8 +30,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--annotations-per-class',
         type=int,
-        default=2,
-        help='annotations of each class per recording')
+        default=6,
+        help='annotations of each class per recording (6: the demo data)')
     parser.add_argument(
         '--chunk-len',
         type=int,

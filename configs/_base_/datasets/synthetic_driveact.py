@@ -56,10 +56,14 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# Decoding in the main process: on a 2-core CPU, worker processes only
+# compete with training (0.11 s per MoME step with 0 workers, 0.17 with 2).
+# Raise num_workers (and set persistent_workers=True) on bigger machines.
+
 train_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
@@ -71,8 +75,8 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
@@ -85,8 +89,8 @@ val_dataloader = dict(
         test_mode=True))
 test_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,

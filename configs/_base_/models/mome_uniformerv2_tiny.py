@@ -1,12 +1,14 @@
 # MoME with three tiny UniFormerV2 experts (width 64, 2 blocks, 32x32,
 # 4 frames; the backbone of uniformerv2_tiny.py): the MoME code paths,
-# CPU-sized. No pretrained weights.
+# CPU-sized. No pretrained weights: every expert starts from the same random
+# draw, as the full-size experts all start from the K710 checkpoint.
 _base_ = ['./uniformerv2_tiny.py']
 
 model = dict(
     type='MoMERecognizer',
     modalities=('rgb', 'ir', 'depth'),
     token_tap_path='transformer.resblocks',
+    shared_expert_init=True,
     cls_head=dict(
         _delete_=True,
         type='TokenVotingGateHead',

@@ -48,11 +48,19 @@ class ModalityExperts(BaseModule):
     checkpoint is checked to exist, and each load's missing / unexpected keys
     are logged.
 
+    Experts trained from scratch can start from one random draw
+    (``shared_init=True``), as pretrained experts all start from one
+    checkpoint: HTL's ``L_inter`` then starts small instead of pulling
+    unrelated random features together.
+
     Args:
         backbone (dict): Backbone config built once per modality, or a dict
             mapping every modality to its own backbone config.
         modalities (Sequence[str]): Input keys, one expert each, in the order
             of the stacked outputs.
+        shared_init (bool): After initialization, copy the first expert's
+            weights into every other expert (all experts must have the same
+            architecture). Defaults to False.
         init_cfg (dict, optional): Initialization config of this container.
             Defaults to None.
     """
@@ -60,9 +68,11 @@ class ModalityExperts(BaseModule):
     def __init__(self,
                  backbone: Union[ConfigType, Dict[str, ConfigType]],
                  modalities: Sequence[str],
+                 shared_init: bool = False,
                  init_cfg: ConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.modalities = normalize_modalities(modalities)
+        self.shared_init = shared_init
         if 'type' in backbone:
             expert_cfgs = {name: backbone for name in self.modalities}
         else:
@@ -86,6 +96,10 @@ class ModalityExperts(BaseModule):
                 reports.enter_context(
                     load_report(expert, owner=f'expert {name!r}'))
             super().init_weights()
+        if self.shared_init:
+            first, *others = self.experts.values()
+            for expert in others:
+                expert.load_state_dict(first.state_dict())
 
     def forward(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Run every expert on its modality.

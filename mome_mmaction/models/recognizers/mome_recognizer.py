@@ -58,6 +58,9 @@ class MoMERecognizer(BaseRecognizer):
             Defaults to None.
         token_tap_path (str): Path of the block ``ModuleList`` inside each
             expert. Defaults to ``'transformer.resblocks'`` (UniFormerV2).
+        shared_expert_init (bool): Start every expert from the first
+            expert's initial weights (``ModalityExperts(shared_init=True)``),
+            for experts trained from scratch. Defaults to False.
         train_cfg (dict, optional): Defaults to None.
         test_cfg (dict, optional): Defaults to None.
         data_preprocessor (dict, optional): Defaults to a
@@ -72,6 +75,7 @@ class MoMERecognizer(BaseRecognizer):
                  modalities: Sequence[str] = ('rgb', 'ir', 'depth'),
                  htl_loss: OptConfigType = None,
                  token_tap_path: str = 'transformer.resblocks',
+                 shared_expert_init: bool = False,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -93,7 +97,8 @@ class MoMERecognizer(BaseRecognizer):
             backbone=dict(
                 type='ModalityExperts',
                 backbone=backbone,
-                modalities=modalities),
+                modalities=modalities,
+                shared_init=shared_expert_init),
             cls_head=cls_head,
             train_cfg=train_cfg,
             test_cfg=test_cfg,

@@ -61,6 +61,27 @@ def test_one_config_builds_independent_experts():
     assert outputs.shape == (2, 3, 64)
 
 
+def test_shared_init_starts_experts_equal_but_untied():
+    """shared_init copies the first expert's initial weights into the
+    others (tensor for tensor) without tying them: training moves each
+    expert on its own."""
+    experts = MODELS.build(
+        dict(
+            type='ModalityExperts',
+            backbone=TINY_EXPERT,
+            modalities=('rgb', 'ir', 'depth'),
+            shared_init=True))
+    experts.init_weights()
+    rgb, ir, depth = experts.experts.values()
+    for name, value in rgb.state_dict().items():
+        assert torch.equal(value, ir.state_dict()[name]), name
+        assert torch.equal(value, depth.state_dict()[name]), name
+    assert rgb.conv1.weight.data_ptr() != ir.conv1.weight.data_ptr()
+    with torch.no_grad():
+        rgb.conv1.weight.add_(1.)
+    assert not torch.equal(rgb.conv1.weight, ir.conv1.weight)
+
+
 def test_per_modality_configs_and_key_errors():
     wide = {**TINY_EXPERT, 'width': 32, 'n_dim': 32}
     experts = MODELS.build(
