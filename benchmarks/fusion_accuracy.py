@@ -1,19 +1,27 @@
 """Fusion strategies compared on the synthetic Drive&Act (CPU, minutes).
 
-Usage: ``python benchmarks/fusion_accuracy.py [--epochs N] [--data-root DIR]
-[--configs NAME ...] [--work-dir DIR]``.
+Usage: ``python benchmarks/fusion_accuracy.py [--splits 0 1 2] [--epochs N]
+[--data-root DIR] [--configs NAME ...] [--work-dir DIR]``.
 Trains each config under ``configs/synthetic/`` (single-modality experts,
-early fusion, late fusion, input-gated MoE, MoME, MoME+HTL by default) with
-the same seed and schedule through ``tools/train.py``, tests its best
-checkpoint on the test split with ``tools/test.py``, and prints Top-1,
-Mean-1 and mean gate weights per config, plus the markdown table.
-Generates the data (``annotations_per_class=6``) if DIR does not exist.
+early fusion, late fusion, input-gated MoE, MoME, MoME+HTL, interaction
+experts and RUS-guided MoE by default) with the same seed and schedule
+through ``tools/train.py``, tests its best checkpoint on the test split
+with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits, with
+the standard deviation when there are several), the mean gate weights, the
+median training step time and its ratio to MoME's (the token voting gate).
+The RUS-guided head needs a RUS file: it is estimated with
+``tools/analysis/compute_temporal_rus.py`` from the experts of the
+``mome_synthetic`` run of the same split, which is trained first if it is
+not in the list. Generates the data (``annotations_per_class=6``) if DIR
+does not exist.
 """
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, List, Optional
 
 import mome_mmaction  # noqa: F401
 from mome_mmaction.datasets import make_synthetic_driveact
@@ -23,39 +31,83 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
                    'single_depth_synthetic', 'early_fusion_synthetic',
                    'late_fusion_synthetic', 'input_gated_moe_synthetic',
-                   'mome_synthetic', 'mome_htl_synthetic')
+                   'mome_synthetic', 'mome_htl_synthetic',
+                   'interaction_experts_synthetic', 'rus_guided_moe_synthetic')
+#: The token voting gate: step-time ratios are relative to this config.
+GATE_CONFIG = 'mome_synthetic'
+#: Configs whose head reads a RUS file estimated from GATE_CONFIG's experts.
+RUS_CONFIGS = ('rus_guided_moe_synthetic', )
 MODALITIES = ('rgb', 'ir', 'depth')
 
 
-def train_and_test(config: str, data_root: Path, work_dir: Path, epochs: int,
-                   seed: int) -> dict:
-    """Train and test one config; return the test metrics."""
-    config_file = REPO_ROOT / 'configs' / 'synthetic' / f'{config}.py'
-    options = [
-        f'{loader}.dataset.data_root={data_root}'
-        for loader in ('train_dataloader', 'val_dataloader',
-                       'test_dataloader')
-    ] + [
-        f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.end={epochs}',
-        f'randomness.seed={seed}'
+def config_file(config: str) -> Path:
+    return REPO_ROOT / 'configs' / 'synthetic' / f'{config}.py'
+
+
+def run(*args) -> None:
+    """Run one of our tools quietly; its output is in its work dir."""
+    subprocess.run([sys.executable, *map(str, args)],
+                   cwd=REPO_ROOT,
+                   check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def step_seconds(run_dir: Path) -> float:
+    """Median logged training step time of a run."""
+    scalars = max(run_dir.glob('*/vis_data/scalars.json'))
+    times = [
+        record['time'] for record in map(json.loads,
+                                         scalars.read_text().splitlines())
+        if 'loss' in record and 'time' in record
     ]
-    run_dir = work_dir / config
-    subprocess.run([
-        sys.executable, 'tools/train.py', config_file, '--work-dir', run_dir,
-        '--cfg-options', *options
-    ], cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    return statistics.median(times)
+
+
+def train_and_test(config: str, run_dir: Path, options: List[str]) -> Dict:
+    """Train and test one config; return its test metrics and step time."""
+    run('tools/train.py', config_file(config), '--work-dir', run_dir,
+        '--cfg-options', *options)
     best = max(run_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
-    subprocess.run([
-        sys.executable, 'tools/test.py', config_file, best, '--work-dir',
-        run_dir / 'test', '--cfg-options', *options
-    ], cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-    return json.loads(max((run_dir / 'test').glob('*/*.json')).read_text())
+    run('tools/test.py', config_file(config), best, '--work-dir',
+        run_dir / 'test', '--cfg-options', *options)
+    metrics = json.loads(max((run_dir / 'test').glob('*/*.json')).read_text())
+    metrics['step_seconds'] = step_seconds(run_dir)
+    metrics['best'] = str(best)
+    return metrics
+
+
+def mean_std(values: List[float]) -> str:
+    """Percent mean, with the standard deviation over several splits."""
+    mean = 100 * statistics.mean(values)
+    if len(values) == 1:
+        return f'{mean:.2f}'
+    return f'{mean:.2f} ± {100 * statistics.stdev(values):.2f}'
+
+
+def table_row(config: str, results: List[Dict],
+              gate_step: Optional[float]) -> List[str]:
+    step = statistics.mean(result['step_seconds'] for result in results)
+    row = [
+        config,
+        mean_std([result['acc/top1'] for result in results]),
+        mean_std([result['acc/mean1'] for result in results])
+    ]
+    for modality in MODALITIES:
+        key = f'gate/{modality}'
+        row.append(f'{statistics.mean(r[key] for r in results):.3f}'
+                   if key in results[0] else '-')
+    row += [f'{step:.3f}', f'{step / gate_step:.2f}x' if gate_step else '-']
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--configs', nargs='+', default=DEFAULT_CONFIGS)
-    parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--splits', nargs='+', type=int, default=[0])
+    parser.add_argument(
+        '--epochs',
+        type=int,
+        help='training epochs (default: the configs\' schedule, 50)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', type=Path,
                         default=REPO_ROOT / 'data' / 'synthetic_driveact')
@@ -65,18 +117,51 @@ def main() -> None:
     data_root = args.data_root.resolve()
     if not data_root.exists():
         make_synthetic_driveact(data_root, seed=0, annotations_per_class=6)
+    configs = list(args.configs)
+    if any(config in RUS_CONFIGS for config in configs) and (
+            GATE_CONFIG not in configs):
+        configs.insert(0, GATE_CONFIG)  # its experts give the RUS file
+    results: Dict[str, List[Dict]] = {config: [] for config in configs}
+    for split in args.splits:
+        options = [f'randomness.seed={args.seed}'] + [
+            f'{loader}.dataset.{key}={value}'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')
+            for key, value in (('data_root', data_root), ('split', split))
+        ]
+        if args.epochs:
+            options += [
+                f'train_cfg.max_epochs={args.epochs}',
+                f'param_scheduler.0.end={args.epochs}'
+            ]
+        split_dir = args.work_dir.resolve() / f'split{split}'
+        for config in configs:
+            extra = []
+            if config in RUS_CONFIGS:
+                rus_file = split_dir / config / 'temporal_rus.npz'
+                run('tools/analysis/compute_temporal_rus.py',
+                    config_file(config), results[GATE_CONFIG][-1]['best'],
+                    '--out', rus_file, '--cfg-options', *options)
+                extra = [f'model.cls_head.rus_file={rus_file}']
+            metrics = train_and_test(config, split_dir / config,
+                                     options + extra)
+            results[config].append(metrics)
+            print(f'split {split} {config}: Top-1 '
+                  f'{100 * metrics["acc/top1"]:.2f} Mean-1 '
+                  f'{100 * metrics["acc/mean1"]:.2f} step '
+                  f'{metrics["step_seconds"]:.3f} s', flush=True)
+    gate_step = (
+        statistics.mean(r['step_seconds'] for r in results[GATE_CONFIG])
+        if results.get(GATE_CONFIG) else None)
     rows = [['config', 'Top-1', 'Mean-1'] +
-            [f'gate {m}' for m in MODALITIES]]
-    for config in args.configs:
-        metrics = train_and_test(config, data_root, args.work_dir.resolve(),
-                                 args.epochs, args.seed)
-        row = [config, f'{100 * metrics["acc/top1"]:.2f}',
-               f'{100 * metrics["acc/mean1"]:.2f}']
-        row += [f'{metrics[f"gate/{m}"]:.3f}' if f'gate/{m}' in metrics
-                else '-' for m in MODALITIES]
-        print(' | '.join(row), flush=True)
-        rows.append(row)
-    print(f'\nsynthetic Drive&Act test split, {args.epochs} epochs, seed '
+            [f'gate {m}' for m in MODALITIES] +
+            ['s/step', f'step vs {GATE_CONFIG}']]
+    rows += [
+        table_row(config, results[config], gate_step) for config in configs
+    ]
+    epochs = args.epochs or 'the configs\' schedule of'
+    print(f'\nsynthetic Drive&Act test split(s) '
+          f'{",".join(map(str, args.splits))}, {epochs} epochs, seed '
           f'{args.seed}:\n' + to_markdown(rows))
 
 

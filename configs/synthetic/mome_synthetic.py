@@ -9,10 +9,8 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
-# Little dropout: the tiny experts see a few hundred clips, not Drive&Act.
 model = dict(
-    backbone=dict(mlp_dropout=[0.1, 0.1]),
-    cls_head=dict(num_classes=_base_.num_classes, dropout_ratio=0.1),
+    cls_head=dict(num_classes=_base_.num_classes),
     data_preprocessor=_base_.driveact_data_preprocessor)
 val_evaluator = [
     dict(type='AccMetric'),

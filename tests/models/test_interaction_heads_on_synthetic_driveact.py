@@ -13,9 +13,9 @@ SYNTHETIC_CONFIGS = Path(__file__).parents[2] / 'configs' / 'synthetic'
 
 
 @pytest.mark.parametrize('config_name, loss_keys, prediction_field, shape', [
-    ('interaction_experts_uniformerv2_tiny_synthetic_driveact.py',
+    ('interaction_experts_synthetic.py',
      ['loss_cls', 'loss_interaction'], 'interaction_weights', (5, )),
-    ('rus_guided_moe_uniformerv2_tiny_synthetic_driveact.py', [
+    ('rus_guided_moe_synthetic.py', [
         'loss_cls', 'loss_rus_uniqueness', 'loss_rus_redundancy',
         'loss_rus_synergy', 'loss_load_balance'
     ], 'routing_weights', (3, 4, 4)),

@@ -42,9 +42,7 @@ def test_tool_writes_rus_file_the_head_loads(synthetic_driveact_root,
     checkpoint = tiny_mome_checkpoint(tmp_path / 'mome.pth')
     rus_file = tmp_path / 'rus' / 'synthetic.npz'
     config = tmp_path / 'rus_config.py'
-    base = (
-        REPO_ROOT / 'configs/synthetic/'
-        'rus_guided_moe_uniformerv2_tiny_synthetic_driveact.py')
+    base = REPO_ROOT / 'configs/synthetic/rus_guided_moe_synthetic.py'
     config.write_text(f"""
 _base_ = ['{base}']
 data_root = '{synthetic_driveact_root}'
@@ -86,9 +84,7 @@ def test_tool_refuses_checkpoint_without_experts(tmp_path):
     torch.save(
         dict(state_dict={'cls_head.fc.weight': torch.zeros(1)}),
         tmp_path / 'head_only.pth')
-    config = REPO_ROOT / ('configs/synthetic/'
-                          'interaction_experts_uniformerv2_tiny_synthetic_'
-                          'driveact.py')
+    config = REPO_ROOT / 'configs/synthetic/interaction_experts_synthetic.py'
     with pytest.raises(pytest.fail.Exception, match='no backbone'):
         run_tool([
             'tools/analysis/compute_temporal_rus.py', config,

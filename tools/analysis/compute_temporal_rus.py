@@ -3,7 +3,8 @@
 Usage::
 
     python tools/analysis/compute_temporal_rus.py CONFIG CHECKPOINT \\
-        [--out FILE.npz] [--lag 0] [--max-samples N] [--steps 100]
+        [--out FILE.npz] [--lag 0] [--max-samples N] [--steps 100] \\
+        [--cfg-options KEY=VALUE ...]
 
 Builds the config's modality experts (only them: the head of CONFIG, e.g.
 a ``RUSGuidedMoEHead`` whose RUS file does not exist yet, is not built),
@@ -23,7 +24,7 @@ import copy
 from pathlib import Path
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -53,6 +54,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--hidden-channels', type=int, default=32)
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, as in tools/train.py (e.g. '
+        'train_dataloader.dataset.data_root=DIR)')
     return parser.parse_args()
 
 
@@ -96,6 +103,8 @@ def train_set_loader(cfg: Config, batch_size=None):
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     out = args.out or Path(
         cfg.model.cls_head.get('rus_file')

@@ -13,5 +13,5 @@ model = dict(
         gate_input_size=(2, 8, 8),
         gate_channels=32,
         mlp_channels=64,
-        dropout_ratio=0.5,
+        dropout_ratio=0.1,
         average_clips='prob'))

@@ -9,5 +9,5 @@ model = dict(
         num_classes={{_base_.model.cls_head.num_classes}},
         in_channels=64,
         num_experts=3,
-        dropout_ratio=0.5,
+        dropout_ratio=0.1,
         average_clips='prob'))

@@ -1,0 +1,17 @@
+# Interaction experts (I2MoE) head over three tiny UniFormerV2 experts on the
+# synthetic Drive&Act: mome_synthetic.py with this head in place of the token
+# voting gate. Predictions carry pred.interaction_weights (N + 2,).
+_base_ = [
+    '../_base_/models/interaction_experts_uniformerv2_tiny.py',
+    '../_base_/datasets/synthetic_driveact.py',
+    '../_base_/schedules/adamw_cosine_cpu_demo.py',
+    '../_base_/default_runtime.py'
+]
+
+model = dict(
+    cls_head=dict(num_classes=_base_.num_classes),
+    data_preprocessor=_base_.driveact_data_preprocessor)
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(save_best='acc/mean1', rule='greater', max_keep_ckpts=1))
+randomness = dict(seed=0)
