@@ -8,7 +8,8 @@ experts and RUS-guided MoE by default) with the same seed and schedule
 through ``tools/train.py``, tests its best checkpoint on the test split
 with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits, with
 the standard deviation when there are several), the mean gate weights, the
-median training step time and its ratio to MoME's (the token voting gate).
+median training step time (data loading excluded) and its ratio to MoME's
+(the token voting gate).
 The RUS-guided head needs a RUS file: it is estimated with
 ``tools/analysis/compute_temporal_rus.py`` from the experts of the
 ``mome_synthetic`` run of the same split, which is trained first if it is
@@ -53,12 +54,14 @@ def run(*args) -> None:
 
 
 def step_seconds(run_dir: Path) -> float:
-    """Median logged training step time of a run."""
+    """Median logged training step time of a run, data loading excluded
+    (decoding runs in the main process and would hide the model's cost)."""
     scalars = max(run_dir.glob('*/vis_data/scalars.json'))
     times = [
-        record['time'] for record in map(json.loads,
-                                         scalars.read_text().splitlines())
-        if 'loss' in record and 'time' in record
+        record['time'] - record['data_time']
+        for record in map(json.loads,
+                          scalars.read_text().splitlines())
+        if 'loss' in record and 'data_time' in record
     ]
     return statistics.median(times)
 

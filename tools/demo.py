@@ -25,8 +25,8 @@ DEFAULT_CONFIG = 'configs/synthetic/mome_htl_synthetic.py'
 #: Data the demo configs read, and how to make it when absent.
 GENERATED_DATA = {
     'data/synthetic_driveact':
-    lambda root: make_synthetic_driveact(root, seed=0,
-                                         annotations_per_class=6),
+    lambda root: make_synthetic_driveact(
+        root, seed=0, annotations_per_class=6, progress=True),
     'data/motion_videos': lambda root: make_motion_videos(root, seed=0),
 }
 

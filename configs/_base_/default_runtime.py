@@ -15,7 +15,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 # Checkpoints carry every rank's random states; --resume continues them.
-custom_hooks = [dict(type='RNGStateHook')]
+# A progress bar over every validation and test.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='EvalProgressBarHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -6,8 +6,8 @@ grey). A square "actor" moves according to the current activity (down, up,
 growing, shrinking, wobbling: all unchanged by a horizontal flip), drawn at
 the same relative position in every view. The motion restarts with every
 chunk of an annotation, so each chunk shows it whole (a tiny model learns
-it in minutes; spread over a long annotation, a chunk moved by ~2 pixels). Views start recording at
-different instants, so the same chunk has different frame numbers per view.
+it in minutes; spread over a long annotation, a chunk moved by ~2
+pixels). Views start recording at different instants, so the same chunk has different frame numbers per view.
 In some annotations one view is corrupted (dark or noisy), so fusing views
 helps. Every frame carries its recording instant as a binary band in its top
 rows (:func:`decode_instant`), so tests can check that decoded frames of all
@@ -15,10 +15,12 @@ views show the same instant.
 """
 import csv
 import json
+import sys
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.utils import ProgressBar
 
 from .driveact_dataset import DRIVEACT_CSV_COLUMNS, driveact_csv_path
 from .synthetic_videos import write_video
@@ -137,8 +139,8 @@ def make_synthetic_driveact(
     chunk_len: int = 16,
     corrupt_prob: float = 0.5,
     classes: Sequence[str] = SYNTHETIC_DRIVEACT_CLASSES,
-    views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES)
-) -> Dict:
+    views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES),
+    progress: bool = False) -> Dict:
     """Write videos and chunk CSVs in the Drive&Act layout.
 
     Writes ``OUT/<view>/vp<P>/run1b_<timestamp>.<view>.mp4`` (one recording
@@ -164,6 +166,8 @@ def make_synthetic_driveact(
             :data:`SYNTHETIC_DRIVEACT_MOTIONS`.
         views (Sequence[str]): Views to write, keys of
             :data:`SYNTHETIC_VIEW_SIZES`.
+        progress (bool): Show a progress bar over the recordings.
+            Defaults to False.
 
     Returns:
         dict: The contents of ``synthetic_driveact.json``.
@@ -182,6 +186,8 @@ def make_synthetic_driveact(
     rng = np.random.default_rng(seed)
     rows = {view: {} for view in views}  # view -> participant -> rows
     meta = dict(seed=seed, classes=list(classes), recordings={}, chunks=[])
+    bar = ProgressBar(
+        num_participants, file=sys.stdout) if progress else None
     for participant in range(1, num_participants + 1):
         stem = (f'vp{participant}/run1b_2018-05-{participant % 28 + 1:02d}'
                 f'-14-02-{participant % 60:02d}')
@@ -212,6 +218,8 @@ def make_synthetic_driveact(
             delays=delays, num_instants=num_instants)
         _write_recording(out_dir, stem, views, delays, annotations,
                          num_instants, chunk_len, rng)
+        if bar:
+            bar.update()
         for view in views:
             rows[view][participant] = []
         for annotation in annotations:
@@ -240,6 +248,8 @@ def make_synthetic_driveact(
                         corrupted_view=annotation['corrupted_view'],
                         corruption=(annotation['corruption'] if
                                     annotation['corrupted_view'] else None)))
+    if bar:
+        bar.file.write('\n')
     meta['splits'] = _write_csvs(out_dir, rows, views, num_participants)
     (out_dir / 'synthetic_driveact.json').write_text(
         json.dumps(meta, indent=1))

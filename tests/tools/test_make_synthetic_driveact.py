@@ -103,3 +103,14 @@ def test_rejects_bad_arguments(tmp_path):
         make_synthetic_driveact(tmp_path, classes=['drinking'])
     with pytest.raises(ValueError, match='num_participants'):
         make_synthetic_driveact(tmp_path, num_participants=2)
+
+
+def test_progress_bar_counts_recordings(tmp_path, capsys):
+    make_synthetic_driveact(
+        tmp_path,
+        num_participants=3,
+        annotations_per_class=1,
+        classes=['opening_laptop'],
+        progress=True)
+    output = capsys.readouterr().out
+    assert '0/3' in output and '3/3' in output

@@ -1,7 +1,7 @@
 """Gate weights per class and modality, and a confusion matrix.
 
 Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
-[--out DIR]``. With a checkpoint, tests it on the config's test set first
+[--out DIR] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on the config's test set first
 (dumping the predictions to ``DIR/predictions.pkl``); with a dump from
 ``tools/test.py CONFIG CKPT --dump DUMP.pkl`` it only reads it. Writes
 ``gate_weights_per_class.{csv,md,png}`` and ``confusion_matrix.{csv,png}``
@@ -10,7 +10,7 @@ into DIR (default: ``work_dirs/<config name>/gate_report``).
 import argparse
 from pathlib import Path
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.fileio import load
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
@@ -25,8 +25,12 @@ def main() -> None:
     parser.add_argument('predictions', help='a checkpoint (.pth) or a dump '
                         '(.pkl) of tools/test.py --dump')
     parser.add_argument('--out', type=Path)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     out_dir = args.out or Path('work_dirs') / Path(
         args.config).stem / 'gate_report'
     dump_file = Path(args.predictions)

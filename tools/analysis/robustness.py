@@ -1,7 +1,8 @@
 """Accuracy and gate weights with each sensor dropped or degraded.
 
 Usage: ``python tools/analysis/robustness.py CONFIG CHECKPOINT
-[--work-dir DIR] [--modalities rgb ir ...] [--failures drop darken ...]``.
+[--work-dir DIR] [--modalities rgb ir ...] [--failures drop darken ...]
+[--cfg-options KEY=VALUE ...]``.
 Tests CHECKPOINT clean and with each failure (``DropModality``: black
 frames; ``CorruptModality``: darken, noise, occlusion) applied to one
 modality at a time, then prints Top-1, Mean-1 and the mean gate weight per
@@ -11,7 +12,7 @@ dir.
 import argparse
 from pathlib import Path
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.evaluation import to_markdown, write_csv
@@ -29,8 +30,12 @@ def main() -> None:
     parser.add_argument('--failures', nargs='+',
                         choices=[name for name, _ in DEFAULT_FAILURES],
                         default=[name for name, _ in DEFAULT_FAILURES])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     modalities = args.modalities or list(cfg.model.get('modalities', []))
     if not modalities:
         parser.error(f'{args.config} has no model.modalities; pass '

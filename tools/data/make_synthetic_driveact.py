@@ -54,7 +54,8 @@ def main() -> None:
         num_participants=args.participants,
         annotations_per_class=args.annotations_per_class,
         chunk_len=args.chunk_len,
-        corrupt_prob=args.corrupt_prob)
+        corrupt_prob=args.corrupt_prob,
+        progress=True)
     corrupted = sum(chunk['corrupted_view'] is not None
                     for chunk in meta['chunks'])
     print_log(
