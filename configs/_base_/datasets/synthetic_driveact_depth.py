@@ -2,7 +2,8 @@
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 
-modalities = dict(depth='kinect_depth')
+# _delete_: replace the base's three views, do not add to them.
+modalities = dict(_delete_=True, depth='kinect_depth')
 collect_keys = ('depth', )
 train_pipeline = [
     _base_.train_pipeline[0],

@@ -2,7 +2,8 @@
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 
-modalities = dict(ir='kinect_ir')
+# _delete_: replace the base's three views, do not add to them.
+modalities = dict(_delete_=True, ir='kinect_ir')
 collect_keys = ('ir', )
 train_pipeline = [
     _base_.train_pipeline[0],

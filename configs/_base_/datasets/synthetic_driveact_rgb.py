@@ -2,7 +2,8 @@
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 
-modalities = dict(rgb='kinect_color')
+# _delete_: replace the base's three views, do not add to them.
+modalities = dict(_delete_=True, rgb='kinect_color')
 collect_keys = ('rgb', )
 train_pipeline = [
     _base_.train_pipeline[0],
