@@ -1,7 +1,9 @@
 """The main job: data, training, testing and the gate report, in one command.
 
-Usage: ``python tools/demo.py [CONFIG] [--work-dir DIR] [train.py args]``
-(``bash tools/demo.sh`` installs everything first). Default CONFIG:
+Usage: ``python tools/demo.py [CONFIG] [--work-dir DIR] [--cfg-options
+KEY=VALUE ...] [train.py args]`` (``bash tools/demo.sh`` installs
+everything first); ``--cfg-options`` go to training, testing and the gate
+report alike. Default CONFIG:
 ``configs/synthetic/mome_htl_synthetic.py``. Generates the synthetic
 Drive&Act data the config reads if it is absent, trains with
 ``tools/train.py``, tests the best checkpoint with ``tools/test.py
@@ -14,8 +16,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import List
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets import make_motion_videos, make_synthetic_driveact
@@ -36,7 +39,7 @@ def ensure_data(cfg: Config) -> None:
     dataset = cfg.train_dataloader.dataset
     data_root = dataset.get('data_root') or str(
         Path(dataset.ann_file).parent)
-    if (REPO_ROOT / data_root).exists():
+    if (REPO_ROOT / data_root).exists():  # an absolute data_root stays as is
         return
     if data_root not in GENERATED_DATA:
         raise FileNotFoundError(
@@ -45,6 +48,14 @@ def ensure_data(cfg: Config) -> None:
             '"Reproducing the paper").')
     print(f'[demo] generating {data_root}', flush=True)
     GENERATED_DATA[data_root](REPO_ROOT / data_root)
+
+
+def parse_cfg_options(cfg_options: List[str]) -> dict:
+    """``['--cfg-options', 'k=v', ...]`` as the dict tools/train.py merges."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={})
+    return parser.parse_args(cfg_options).cfg_options
 
 
 def run(*args: str) -> None:
@@ -58,24 +69,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
     parser.add_argument('--work-dir', type=Path)
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='KEY=VALUE overrides, as in tools/train.py')
     args, train_args = parser.parse_known_args()
     cfg = Config.fromfile(REPO_ROOT / args.config)
+    cfg_options = ['--cfg-options', *args.cfg_options
+                   ] if args.cfg_options else []
+    cfg.merge_from_dict(parse_cfg_options(cfg_options))
     work_dir = args.work_dir or Path('work_dirs') / Path(args.config).stem
     ensure_data(cfg)
     run('tools/train.py', args.config, '--work-dir', str(work_dir),
-        *train_args)
+        *train_args, *cfg_options)
     best = max((REPO_ROOT / work_dir).glob('best_*.pth'),
                key=lambda path: path.stat().st_mtime)
     test_dir = work_dir / 'test'
     dump = test_dir / 'predictions.pkl'
     run('tools/test.py', args.config, str(best), '--work-dir', str(test_dir),
-        '--dump', str(dump))
+        '--dump', str(dump), *cfg_options)
     metrics = json.loads(
         max((REPO_ROOT / test_dir).glob('*/*.json')).read_text())
     modalities = cfg.model.get('modalities') or ()
     if any(f'gate/{m}' in metrics for m in modalities):
         run('tools/analysis/gate_report.py', args.config, str(dump), '--out',
-            str(work_dir / 'gate_report'))
+            str(work_dir / 'gate_report'), *cfg_options)
     print(f'\n[demo] {args.config}, best checkpoint {best.name}, test split:')
     print(f'[demo] Top-1 {100 * metrics["acc/top1"]:.2f}  '
           f'Mean-1 {100 * metrics["acc/mean1"]:.2f}')

@@ -102,7 +102,7 @@ def write_gate_report(predictions: Sequence[Dict], classes: Sequence[str],
     axis.invert_yaxis()
     axis.set_xlim(0, 1)
     axis.set_xlabel('mean gate weight')
-    axis.legend(loc='lower right')
+    axis.legend(loc='upper left', bbox_to_anchor=(1.01, 1))  # off the bars
     axis.set_title('Gate weight per class and modality')
     figure.tight_layout()
     figure.savefig(files[2], dpi=120)

@@ -107,3 +107,25 @@ def test_mmaction_report_accuracy_on_our_dump(trained_mome):
                                  abs=1e-4)
     assert mean1 == pytest.approx(trained_mome['metrics']['acc/mean1'],
                                   abs=1e-4)
+
+
+def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
+    """tools/demo.py (the README's main job after installing), cut to one
+    epoch on the test data: it prints the figures and writes the report."""
+    work_dir = tmp_path / 'demo'
+    result = run_tool([
+        'tools/demo.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
+        *data_options(synthetic_driveact_root), 'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1', 'param_scheduler.0.end=1'
+    ], cwd=tmp_path)
+    assert re.search(r'\[demo\] Top-1 [\d.]+  Mean-1 [\d.]+', result.stdout)
+    weights = [
+        float(weight) for weight in re.findall(
+            r'\[demo\] mean gate weight (?:rgb|ir|depth): ([\d.]+)',
+            result.stdout)
+    ]
+    assert len(weights) == 3 and sum(weights) == pytest.approx(1, abs=0.002)
+    assert (work_dir / 'test' / 'predictions.pkl').is_file()
+    assert (work_dir / 'gate_report' / 'gate_weights_per_class.png').is_file()
+    # evaluation shows a progress bar
+    assert re.search(r'\d+/\d+, [\d.]+ task/s', result.stdout)
