@@ -1,7 +1,6 @@
 # Single expert fine-tuned alone on the colour view (Table 4 "fine-tune"):
 # one UniFormerV2-B16 from Kinetics-710 and the gate head's MLP classifier
-# (with one expert the gate weight is 1). For IR / depth, inherit
-# _base_/datasets/driveact_{ir,depth}.py instead and set modalities.
+# (with one expert the gate weight is 1). IR / depth: *_{ir,depth}_driveact.py.
 _base_ = [
     '../_base_/models/mome_uniformerv2_b16.py',
     '../_base_/datasets/driveact_rgb.py',
