@@ -122,8 +122,8 @@ class ModalityExperts(BaseModule):
             if feature.dim() > 2:
                 feature = feature.flatten(2).mean(dim=2)
             outputs.append(feature)
-        widths = {
-            name: out.shape[1]
+        widths = {  # int(): under torch.jit tracing sizes are tensors
+            name: int(out.shape[1])
             for name, out in zip(self.modalities, outputs)
         }
         if len(set(widths.values())) > 1:

@@ -99,8 +99,10 @@ class EarlyFusionRecognizer(Recognizer3D):
             :meth:`Recognizer3D.extract_feat`.
         """
         check_input_keys(inputs, self.modalities, type(self).__name__)
-        shapes = {
-            name: tuple(inputs[name].shape[:2]) + tuple(inputs[name].shape[3:])
+        shapes = {  # ints: under torch.jit tracing sizes are tensors
+            name: tuple(
+                int(size) for size in inputs[name].shape[:2] +
+                inputs[name].shape[3:])
             for name in self.modalities
         }
         if len(set(shapes.values())) > 1:

@@ -159,7 +159,8 @@ class MoMERecognizer(BaseRecognizer):
             name: inputs[name].reshape((-1, ) + inputs[name].shape[2:])
             for name in self.modalities
         }
-        batch_sizes = {name: clip.shape[0] for name, clip in clips.items()}
+        # int(): under torch.jit tracing (FLOP counters) sizes are tensors
+        batch_sizes = {name: int(clip.shape[0]) for name, clip in clips.items()}
         if len(set(batch_sizes.values())) > 1:
             raise ValueError('Every modality needs the same batch size and '
                              f'number of clips, got {batch_sizes}')
