@@ -1,15 +1,15 @@
 """Fusion strategies compared on the synthetic Drive&Act (CPU, minutes).
 
 Usage: ``python benchmarks/fusion_accuracy.py [--splits 0 1 2] [--epochs N]
-[--data-root DIR] [--configs NAME ...] [--work-dir DIR]``.
+[--data-root DIR] [--configs NAME ...] [--work-dir DIR] [--reuse]``.
 Trains each config under ``configs/synthetic/`` (single-modality experts,
 early fusion, late fusion, input-gated MoE, MoME, MoME+HTL, interaction
 experts and RUS-guided MoE by default) with the same seed and schedule
 through ``tools/train.py``, tests its best checkpoint on the test split
 with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits, with
 the standard deviation when there are several), the mean gate weights, the
-median training step time (data loading excluded) and its ratio to MoME's
-(the token voting gate).
+median training step time (data loading excluded; the median over the
+splits) and its ratio to MoME's (the token voting gate).
 The RUS-guided head needs a RUS file: it is estimated with
 ``tools/analysis/compute_temporal_rus.py`` from the experts of the
 ``mome_synthetic`` run of the same split, which is trained first if it is
@@ -66,17 +66,25 @@ def step_seconds(run_dir: Path) -> float:
     return statistics.median(times)
 
 
-def train_and_test(config: str, run_dir: Path, options: List[str]) -> Dict:
-    """Train and test one config; return its test metrics and step time."""
-    run('tools/train.py', config_file(config), '--work-dir', run_dir,
-        '--cfg-options', *options)
-    best = max(run_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
-    run('tools/test.py', config_file(config), best, '--work-dir',
-        run_dir / 'test', '--cfg-options', *options)
+def best_checkpoint(run_dir: Path) -> Path:
+    return max(run_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
+
+
+def run_results(run_dir: Path) -> Dict:
+    """The newest test metrics of a run, its step time and best checkpoint."""
     metrics = json.loads(max((run_dir / 'test').glob('*/*.json')).read_text())
     metrics['step_seconds'] = step_seconds(run_dir)
-    metrics['best'] = str(best)
+    metrics['best'] = str(best_checkpoint(run_dir))
     return metrics
+
+
+def train_and_test(config: str, run_dir: Path, options: List[str]) -> Dict:
+    """Train and test one config; return :func:`run_results`."""
+    run('tools/train.py', config_file(config), '--work-dir', run_dir,
+        '--cfg-options', *options)
+    run('tools/test.py', config_file(config), best_checkpoint(run_dir),
+        '--work-dir', run_dir / 'test', '--cfg-options', *options)
+    return run_results(run_dir)
 
 
 def mean_std(values: List[float]) -> str:
@@ -89,7 +97,7 @@ def mean_std(values: List[float]) -> str:
 
 def table_row(config: str, results: List[Dict],
               gate_step: Optional[float]) -> List[str]:
-    step = statistics.mean(result['step_seconds'] for result in results)
+    step = statistics.median(result['step_seconds'] for result in results)
     row = [
         config,
         mean_std([result['acc/top1'] for result in results]),
@@ -116,6 +124,12 @@ def main() -> None:
                         default=REPO_ROOT / 'data' / 'synthetic_driveact')
     parser.add_argument('--work-dir', type=Path,
                         default=REPO_ROOT / 'work_dirs' / 'fusion_accuracy')
+    parser.add_argument(
+        '--reuse',
+        action='store_true',
+        help='take the results of runs the work dir already has tested '
+        'instead of training them again (continues an interrupted run, or '
+        'adds splits)')
     args = parser.parse_args()
     data_root = args.data_root.resolve()
     if not data_root.exists():
@@ -139,22 +153,27 @@ def main() -> None:
             ]
         split_dir = args.work_dir.resolve() / f'split{split}'
         for config in configs:
+            run_dir = split_dir / config
+            if args.reuse and list(run_dir.glob('test/*/*.json')):
+                metrics = run_results(run_dir)
+                results[config].append(metrics)
+                print(f'split {split} {config}: reused {run_dir}')
+                continue
             extra = []
             if config in RUS_CONFIGS:
-                rus_file = split_dir / config / 'temporal_rus.npz'
+                rus_file = run_dir / 'temporal_rus.npz'
                 run('tools/analysis/compute_temporal_rus.py',
                     config_file(config), results[GATE_CONFIG][-1]['best'],
                     '--out', rus_file, '--cfg-options', *options)
                 extra = [f'model.cls_head.rus_file={rus_file}']
-            metrics = train_and_test(config, split_dir / config,
-                                     options + extra)
+            metrics = train_and_test(config, run_dir, options + extra)
             results[config].append(metrics)
             print(f'split {split} {config}: Top-1 '
                   f'{100 * metrics["acc/top1"]:.2f} Mean-1 '
                   f'{100 * metrics["acc/mean1"]:.2f} step '
                   f'{metrics["step_seconds"]:.3f} s', flush=True)
     gate_step = (
-        statistics.mean(r['step_seconds'] for r in results[GATE_CONFIG])
+        statistics.median(r['step_seconds'] for r in results[GATE_CONFIG])
         if results.get(GATE_CONFIG) else None)
     rows = [['config', 'Top-1', 'Mean-1'] +
             [f'gate {m}' for m in MODALITIES] +
