@@ -28,6 +28,7 @@ model = dict(
         gru_channels=16,
         expert_dropout=0.1,
         dropout_ratio=0.1,
+        temporal_pooling='gru',  # frame tokens carry no order; see the head
         threshold_uniqueness=0.1,
         threshold_redundancy=0.1,
         threshold_synergy=0.1,

@@ -201,7 +201,12 @@ class RUSGuidedMoEHead(BaseHead):
     ``num_synergy_experts`` experts are :class:`SynergyExpert` (attention
     over the tokens of the same sample routed to them), the rest FFNs.
     Each token becomes ``x + sum_e w_e f_e(x)``; tokens are averaged over
-    modalities, pooled over time (mean), normalized and classified.
+    modalities, pooled over time, normalized and classified. The default
+    temporal pooling is a GRU over the frames (its last state): the
+    per-frame class tokens of UniFormerV2's blocks carry no temporal order
+    (each frame attends to itself), so a mean over frames cannot tell a
+    motion from its reverse (opening from closing); ``'mean'`` keeps the
+    order-free average.
 
     Auxiliary losses on the router's probabilities p (B, N, T, E), where the
     dataset-level RUS values pass a threshold (per pair of modalities m < k
@@ -247,6 +252,8 @@ class RUSGuidedMoEHead(BaseHead):
         expert_dropout (float): Defaults to 0.1.
         dropout_ratio (float): Dropout before the classifier. Defaults to
             0.5.
+        temporal_pooling (str): ``'gru'`` (last state of a GRU of width d
+            over the frames) or ``'mean'``. Defaults to ``'gru'``.
         threshold_uniqueness (float): In the RUS file's units (bits).
             Defaults to 0.1.
         threshold_redundancy (float): Defaults to 0.1.
@@ -281,6 +288,7 @@ class RUSGuidedMoEHead(BaseHead):
                  gru_channels: int = 32,
                  expert_dropout: float = 0.1,
                  dropout_ratio: float = 0.5,
+                 temporal_pooling: str = 'gru',
                  threshold_uniqueness: float = 0.1,
                  threshold_redundancy: float = 0.1,
                  threshold_synergy: float = 0.1,
@@ -304,6 +312,9 @@ class RUSGuidedMoEHead(BaseHead):
             raise ValueError(
                 f'num_synergy_experts must be in [0, {num_moe_experts}], got '
                 f'{num_synergy_experts}')
+        if temporal_pooling not in ('gru', 'mean'):
+            raise ValueError("temporal_pooling must be 'gru' or 'mean', got "
+                             f'{temporal_pooling!r}')
         if not 1 <= top_k <= num_moe_experts:
             raise ValueError(f'top_k must be in [1, {num_moe_experts}], got '
                              f'{top_k}')
@@ -345,6 +356,9 @@ class RUSGuidedMoEHead(BaseHead):
                               expert_dropout)
             for _ in range(num_moe_experts - num_synergy_experts)
         ])
+        self.temporal_gru = nn.GRU(
+            hidden_channels, hidden_channels,
+            batch_first=True) if temporal_pooling == 'gru' else None
         self.norm = nn.LayerNorm(hidden_channels)
         self.dropout = nn.Dropout(p=dropout_ratio)
         self.fc_cls = nn.Linear(hidden_channels, num_classes)
@@ -410,9 +424,13 @@ class RUSGuidedMoEHead(BaseHead):
             mixed = mixed + expert_weight * expert(
                 flat_hidden,
                 expert_weight.squeeze(-1) > 0)
-        # mean over modalities, then over frames: (B, d)
-        pooled = mixed.view(batch_size, num_modalities, num_frames,
-                            -1).mean(dim=(1, 2))
+        # mean over modalities (B, T, d), then over time (B, d)
+        frames = mixed.view(batch_size, num_modalities, num_frames,
+                            -1).mean(dim=1)
+        if self.temporal_gru is None:
+            pooled = frames.mean(dim=1)
+        else:
+            pooled = self.temporal_gru(frames)[1][-1]
         logits = self.fc_cls(self.dropout(self.norm(pooled)))
         return logits, routing_weights, router_logits
 

@@ -265,3 +265,29 @@ def test_router_attends_only_to_other_modalities(tmp_path):
         router_logits.append(head._forward(tokens, None)[2])
     torch.testing.assert_close(router_logits[0], router_logits[1])
     assert not torch.allclose(router_logits[0][:, 1], router_logits[2][:, 1])
+
+
+@pytest.mark.parametrize('pooling, order_matters', [('mean', False),
+                                                    ('gru', True)])
+def test_temporal_pooling_sees_frame_order(rus_file, pooling,
+                                           order_matters):
+    """One FFN expert (routing weight 1 everywhere) and zero frame
+    embeddings: with a mean over frames a clip and its time reverse (down
+    vs. up, opening vs. closing) get the same logits; the GRU tells them
+    apart."""
+    head = build_head(
+        rus_file,
+        num_moe_experts=1,
+        num_synergy_experts=0,
+        top_k=1,
+        temporal_pooling=pooling).eval()
+    frame_tokens = torch.randn(2, 3, 4, 16)
+    logits = head(frame_tokens)[0]
+    reversed_logits = head(frame_tokens.flip(2))[0]
+    assert torch.allclose(logits, reversed_logits,
+                          atol=1e-5) is not order_matters
+
+
+def test_unknown_temporal_pooling_is_refused(rus_file):
+    with pytest.raises(ValueError, match="'gru' or 'mean'"):
+        build_head(rus_file, temporal_pooling='max')
