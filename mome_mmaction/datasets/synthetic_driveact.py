@@ -7,7 +7,8 @@ growing, shrinking, wobbling: all unchanged by a horizontal flip), drawn at
 the same relative position in every view. The motion restarts with every
 chunk of an annotation, so each chunk shows it whole (a tiny model learns
 it in minutes; spread over a long annotation, a chunk moved by ~2
-pixels). Views start recording at different instants, so the same chunk has different frame numbers per view.
+pixels). Views start recording at different instants, so the same chunk
+has different frame numbers per view.
 In some annotations one view is corrupted (dark or noisy), so fusing views
 helps. Every frame carries its recording instant as a binary band in its top
 rows (:func:`decode_instant`), so tests can check that decoded frames of all
