@@ -17,7 +17,8 @@ class InputGatedMoEHead(TokenVotingGateHead):
     raw clips (each modality average-pooled to ``gate_input_size``,
     flattened and concatenated in modality order); fusion and classifier are
     as in MoME. ``MoMERecognizer`` passes the clips as ``modality_inputs``
-    because this head sets ``uses_modality_inputs``.
+    because this head sets ``uses_modality_inputs``. Its ``gate_type`` is
+    always ``'input'``.
 
     Args:
         num_classes (int): Number of classes.
@@ -58,6 +59,7 @@ class InputGatedMoEHead(TokenVotingGateHead):
             num_classes,
             in_channels,
             num_experts,
+            gate_type='input',
             gate_channels=gate_channels,
             **kwargs)
 

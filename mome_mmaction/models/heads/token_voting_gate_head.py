@@ -13,12 +13,26 @@ from mmaction.utils import ConfigType, SampleList
 class TokenVotingGateHead(BaseHead):
     """Token voting gate over modality experts, then an MLP classifier.
 
-    Every expert's output token votes for itself: a scorer shared by all
-    tokens (LayerNorm -> Linear -> GELU -> Linear) plus a learnable
-    per-expert prior gives N scores, ``w = softmax(scores)`` over the
-    experts, the fused embedding is ``z = sum_n w_n * x_n`` and an MLP
-    (Linear -> GELU -> Dropout -> Linear) gives the logits. The gate looks at
-    the experts' outputs, not at the raw inputs.
+    The paper's gate (Liu et al. 2026, Sec. 3.2) is one function of all the
+    experts' output class tokens together::
+
+        s = Gate([T_cls,L,1; ...; T_cls,L,N])      (B, N*C) -> (B, N)
+        w = softmax(s)                             over the N experts
+        z = sum_n w_n * T_cls,L,n                  (B, C)
+        logits = MLP(z)                            (B, num_classes)
+
+    so one expert's weight can depend on what the other experts say.
+    ``gate_type='joint'`` (default) is that gate: each token is normalized
+    (a LayerNorm over C shared by the experts, so no expert dominates by
+    scale), the N normalized tokens are concatenated and an MLP
+    (Linear(N*C, gate_channels) -> GELU -> Linear(gate_channels, N)) gives
+    the N scores; its last bias is the per-expert prior.
+    ``gate_type='per_expert'`` is an ablation in which each token votes for
+    itself alone: a scorer shared by all tokens (LayerNorm -> Linear -> GELU
+    -> Linear) plus a learnable per-expert prior ``expert_prior``; the ratio
+    ``w_n / w_k`` then depends on tokens n and k only. The classifier is
+    Linear -> GELU -> Dropout -> Linear. The gate looks at the experts'
+    outputs, not at the raw inputs.
 
     ``forward`` returns the logits and the gate weights; :meth:`predict`
     stores the weights (averaged over clips like the scores) on each data
@@ -29,8 +43,11 @@ class TokenVotingGateHead(BaseHead):
         num_classes (int): Number of classes.
         in_channels (int): Width C of the expert outputs.
         num_experts (int): Number of experts N.
-        gate_channels (int, optional): Hidden width of the scorer. Defaults
-            to ``in_channels // 4``.
+        gate_type (str): 'joint' (one MLP over all N tokens, the paper's
+            gate) or 'per_expert' (a shared per-token scorer plus a prior).
+            Defaults to 'joint'.
+        gate_channels (int, optional): Hidden width of the gate MLP.
+            Defaults to ``in_channels // 4``.
         mlp_channels (int, optional): Hidden width of the classifier MLP.
             Defaults to ``in_channels``.
         dropout_ratio (float): Dropout before the last classifier layer.
@@ -48,6 +65,7 @@ class TokenVotingGateHead(BaseHead):
                  num_classes: int,
                  in_channels: int,
                  num_experts: int,
+                 gate_type: str = 'joint',
                  gate_channels: Optional[int] = None,
                  mlp_channels: Optional[int] = None,
                  dropout_ratio: float = 0.5,
@@ -66,6 +84,7 @@ class TokenVotingGateHead(BaseHead):
         if num_experts < 1:
             raise ValueError(f'num_experts must be >= 1, got {num_experts}')
         self.num_experts = num_experts
+        self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
         self.mlp_channels = mlp_channels or in_channels
         self.dropout_ratio = dropout_ratio
@@ -76,12 +95,23 @@ class TokenVotingGateHead(BaseHead):
             nn.Linear(self.mlp_channels, num_classes))
 
     def init_gate(self) -> None:
-        """Build the gate: a shared token scorer and per-expert priors."""
-        self.gate = nn.Sequential(
-            nn.LayerNorm(self.in_channels),
-            nn.Linear(self.in_channels, self.gate_channels), nn.GELU(),
-            nn.Linear(self.gate_channels, 1))
-        self.expert_prior = nn.Parameter(torch.zeros(self.num_experts))
+        """Build the gate of ``gate_type`` (see the class docstring)."""
+        if self.gate_type == 'joint':
+            self.token_norm = nn.LayerNorm(self.in_channels)
+            self.gate = nn.Sequential(
+                nn.Linear(self.num_experts * self.in_channels,
+                          self.gate_channels), nn.GELU(),
+                nn.Linear(self.gate_channels, self.num_experts))
+        elif self.gate_type == 'per_expert':
+            self.gate = nn.Sequential(
+                nn.LayerNorm(self.in_channels),
+                nn.Linear(self.in_channels, self.gate_channels), nn.GELU(),
+                nn.Linear(self.gate_channels, 1))
+            self.expert_prior = nn.Parameter(torch.zeros(self.num_experts))
+        else:
+            raise ValueError(
+                f"{type(self).__name__}: gate_type must be 'joint' or "
+                f"'per_expert', got {self.gate_type!r}")
 
     def gate_scores(self, expert_outputs: torch.Tensor,
                     **kwargs) -> torch.Tensor:
@@ -93,6 +123,9 @@ class TokenVotingGateHead(BaseHead):
         Returns:
             torch.Tensor: Scores of shape (B, N), before the softmax.
         """
+        if self.gate_type == 'joint':
+            # (B, N, C) -> (B, N*C) -> (B, N)
+            return self.gate(self.token_norm(expert_outputs).flatten(1))
         return self.gate(expert_outputs).squeeze(-1) + self.expert_prior
 
     def forward(self, expert_outputs: torch.Tensor,

@@ -35,11 +35,66 @@ def test_forward_shapes_weights_and_fusion():
     assert weights.shape == (4, 3)
     torch.testing.assert_close(weights.sum(1), torch.ones(4))
     assert (weights > 0).all()
-    # weights = softmax(shared scorer per token + prior); z = sum_n w_n x_n
+    # joint gate: w = softmax(MLP([LN(x_1); ...; LN(x_N)])); z = sum w_n x_n
+    scores = head.gate(
+        F.layer_norm(expert_outputs, (8, ), head.token_norm.weight,
+                     head.token_norm.bias).reshape(4, 24))
+    torch.testing.assert_close(weights, F.softmax(scores, dim=1))
+    assert head.gate[0].in_features == 3 * 8
+    fused = (weights[..., None] * expert_outputs).sum(1)
+    torch.testing.assert_close(logits, head.classifier(fused))
+
+
+def test_per_expert_gate_scores_each_token_plus_prior():
+    head = build_head(gate_type='per_expert')
+    expert_outputs = torch.randn(4, 3, 8)
+    logits, weights = head(expert_outputs)
     scores = head.gate(expert_outputs).squeeze(-1) + head.expert_prior
     torch.testing.assert_close(weights, F.softmax(scores, dim=1))
     fused = (weights[..., None] * expert_outputs).sum(1)
     torch.testing.assert_close(logits, head.classifier(fused))
+
+
+def log_weight_ratio(head, expert_outputs, n=0, k=2):
+    _, weights = head(expert_outputs)
+    return (weights[:, n] / weights[:, k]).log()
+
+
+@pytest.mark.parametrize('gate_type', ['joint', 'per_expert'])
+def test_third_expert_moves_the_ratio_of_two_only_in_the_joint_gate(
+        gate_type):
+    """Changing only expert 1's token: log(w_0 / w_2) moves iff joint."""
+    head = build_head(gate_type=gate_type, gate_channels=16)
+    with torch.no_grad():  # a gate that is not near-uniform
+        for param in head.gate.parameters():
+            param.normal_(0, 1)
+    expert_outputs = torch.randn(8, 3, 8)
+    changed = expert_outputs.clone()
+    changed[:, 1] = torch.randn(8, 8) * 3
+    shift = (log_weight_ratio(head, changed) -
+             log_weight_ratio(head, expert_outputs)).abs()
+    if gate_type == 'joint':
+        assert shift.min() > 1e-2
+    else:
+        torch.testing.assert_close(
+            shift, torch.zeros(8), atol=1e-5, rtol=0)
+
+
+def test_joint_gate_is_invariant_to_a_token_scale():
+    """Tokens are normalized first: scaling one expert's token by 10 (and
+    shifting it) leaves the scores unchanged."""
+    head = build_head()
+    expert_outputs = torch.randn(4, 3, 8)
+    scaled = expert_outputs.clone()
+    scaled[:, 0] = scaled[:, 0] * 10 + 3
+    torch.testing.assert_close(
+        head.gate_scores(scaled), head.gate_scores(expert_outputs),
+        atol=1e-4, rtol=1e-4)
+
+
+def test_unknown_gate_type():
+    with pytest.raises(ValueError, match="'joint' or 'per_expert'.*'mean'"):
+        build_head(gate_type='mean')
 
 
 def test_weights_respond_to_expert_outputs():
@@ -53,7 +108,7 @@ def test_weights_respond_to_expert_outputs():
 
 
 def test_prior_biases_weights():
-    head = build_head()
+    head = build_head(gate_type='per_expert')
     with torch.no_grad():
         head.gate[-1].weight.zero_()
         head.gate[-1].bias.zero_()
@@ -64,8 +119,20 @@ def test_prior_biases_weights():
                                torch.tensor([[.25, .25, .5]]).expand(3, 3))
 
 
-def test_loss_keys_and_gradients():
+def test_joint_gate_last_bias_is_the_prior():
     head = build_head()
+    with torch.no_grad():
+        head.gate[-1].weight.zero_()
+        head.gate[-1].bias.copy_(
+            torch.tensor([0., 0., torch.log(torch.tensor(2.))]))
+    _, weights = head(torch.randn(3, 3, 8))
+    torch.testing.assert_close(weights,
+                               torch.tensor([[.25, .25, .5]]).expand(3, 3))
+
+
+@pytest.mark.parametrize('gate_type', ['joint', 'per_expert'])
+def test_loss_keys_and_gradients(gate_type):
+    head = build_head(gate_type=gate_type)
     head.train()
     expert_outputs = torch.randn(4, 3, 8, requires_grad=True)
     losses = head.loss(expert_outputs, samples([0, 1, 2, 3]))

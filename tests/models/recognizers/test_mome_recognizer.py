@@ -248,7 +248,7 @@ def batch_for_train_step(batch_size=2, seed=0):
 def test_optimizer_steps_through_the_data_preprocessor():
     model = build_model(htl_loss=dict(type='StandInTokenLoss'))
     optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05))
-    before = model.cls_head.expert_prior.detach().clone()
+    before = model.cls_head.gate[-1].bias.detach().clone()
     expert_before = model.backbone.experts['depth'].conv1.weight.detach(
     ).clone()
     for step in range(3):
@@ -256,7 +256,7 @@ def test_optimizer_steps_through_the_data_preprocessor():
             batch_for_train_step(seed=step), optim_wrapper)
         assert set(log_vars) >= {'loss', 'loss_cls', 'loss_token'}
         assert torch.isfinite(log_vars['loss'])
-    assert not torch.equal(before, model.cls_head.expert_prior)
+    assert not torch.equal(before, model.cls_head.gate[-1].bias)
     assert not torch.equal(expert_before,
                            model.backbone.experts['depth'].conv1.weight)
     assert all_block_hooks(model) == []
