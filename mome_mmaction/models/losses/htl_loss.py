@@ -22,13 +22,28 @@ class HTLLoss(BaseModule):
         Q_l,n = softmax(vec(T_st,l,n))       over all M*C entries
         L_intra = sum_n sum_{l<L} w_l (KL(P_L,n || P_l,n) + KL(Q_L,n || Q_l,n))
                   / (N (L-1))
-        L_inter = sum_n sum_{k!=n} ||T_cls,L,n - T_cls,L,k||^2 / (N (N-1))
+        L_inter = sum_n sum_{k!=n} d(T_cls,L,n, T_cls,L,k) / (N (N-1))
 
     KL divergences are summed over the distribution and averaged over the
-    batch; ``L_inter`` is averaged over the batch. The block weights are
-    ``w = (L-1) * softmax(theta)`` with learnable ``theta`` (zeros at start,
-    so every ``w_l = 1``): positive, summing to ``L-1``, so they cannot
-    collapse to zero.
+    batch; ``L_inter`` is averaged over the batch. The paper calls
+    ``L_inter`` a mean squared error and sets beta = 1 "according to the
+    scale" of the losses: ``inter_reduction='mean'`` (default) takes
+    ``d(a, b) = ||a - b||^2 / C``, the MSE, on the scale of ``L_cls``;
+    ``'sum'`` takes the squared L2 norm ``||a - b||^2`` (C times larger:
+    ~1461 against ``L_cls`` ~3.3 for UniFormerV2-B16 at initialization).
+
+    The class-token teacher ``P_L,n`` comes from the deepest tapped block's
+    class token (``intra_cls_teacher='last_block'``, default) or from the
+    expert's output ``T_cls,L,n`` (``'expert_output'``: the vector the gate
+    and ``L_inter`` see, after UniFormerV2's temporal decoder); the ST
+    teacher is always the deepest block's.
+
+    Block weights (``block_weights='learnable'``, default, as in the paper):
+    ``w = (L-1) * softmax(theta)`` with learnable ``theta``
+    (``block_weight_logits``, zeros at start, so every ``w_l = 1``):
+    positive, summing to ``L-1``, so they cannot collapse to zero. Keep
+    ``theta`` out of weight decay (the schedules' ``paramwise_cfg`` does).
+    ``block_weights='fixed'``: every ``w_l = 1``, no parameter.
 
     Memory: the teacher's softmax is reduced once per expert (its float32
     probabilities are the only new token-sized tensor kept for backward, one
@@ -45,8 +60,14 @@ class HTLLoss(BaseModule):
             last one is the teacher.
         alpha (float): Weight of ``L_intra``. Defaults to 0.01.
         beta (float): Weight of ``L_inter``. Defaults to 1.0.
-        detach_teacher (bool): Stop gradients at the teacher (deepest
-            block) tokens. Defaults to True.
+        inter_reduction (str): 'mean' (MSE over the C channels) or 'sum'
+            (squared L2 norm) for ``L_inter``. Defaults to 'mean'.
+        intra_cls_teacher (str): 'last_block' or 'expert_output', the class
+            token that teaches. Defaults to 'last_block'.
+        block_weights (str): 'learnable' or 'fixed'. Defaults to
+            'learnable'.
+        detach_teacher (bool): Stop gradients at the teacher tokens.
+            Defaults to True.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -57,41 +78,64 @@ class HTLLoss(BaseModule):
                  num_blocks: int,
                  alpha: float = 0.01,
                  beta: float = 1.0,
+                 inter_reduction: str = 'mean',
+                 intra_cls_teacher: str = 'last_block',
+                 block_weights: str = 'learnable',
                  detach_teacher: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(num_blocks, int) or num_blocks < 2:
             raise ValueError('HTLLoss needs num_blocks >= 2 (a teacher and '
                              f'at least one student block), got {num_blocks}')
+        for name, value, choices in (
+            ('inter_reduction', inter_reduction, ('mean', 'sum')),
+            ('intra_cls_teacher', intra_cls_teacher,
+             ('last_block', 'expert_output')),
+            ('block_weights', block_weights, ('learnable', 'fixed'))):
+            if value not in choices:
+                raise ValueError(f'HTLLoss {name} must be one of {choices}, '
+                                 f'got {value!r}')
         self.num_blocks = num_blocks
         self.alpha = alpha
         self.beta = beta
+        self.inter_reduction = inter_reduction
+        self.intra_cls_teacher = intra_cls_teacher
         self.detach_teacher = detach_teacher
         # theta of w = (L-1) * softmax(theta); zeros -> every w_l = 1.
-        self.block_weight_logits = nn.Parameter(torch.zeros(num_blocks - 1))
+        self.block_weight_logits = nn.Parameter(
+            torch.zeros(num_blocks -
+                        1)) if block_weights == 'learnable' else None
 
     @property
     def block_weights(self) -> torch.Tensor:
         """torch.Tensor: Current block weights w_l of shape (L-1,)."""
+        if self.block_weight_logits is None:
+            return torch.ones(self.num_blocks - 1)
         return (self.num_blocks - 1) * torch.softmax(
             self.block_weight_logits, dim=0)
 
     def intra_block_divergences(
             self, block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Sequence[Sequence[torch.Tensor]]) -> torch.Tensor:
+            block_st_tokens: Sequence[Sequence[torch.Tensor]],
+            expert_outputs: torch.Tensor) -> torch.Tensor:
         """Batch-averaged ``KL_cls + KL_st`` of each student block.
 
         Args:
             block_cls_tokens: List over experts (N) of lists over blocks (L)
                 of class tokens (B, C).
             block_st_tokens: Same nesting of ST tokens (B, M, C).
+            expert_outputs (torch.Tensor): Shape (B, N, C); the class-token
+                teachers when ``intra_cls_teacher='expert_output'``.
 
         Returns:
             torch.Tensor: Shape (N, L-1), float32.
         """
         expert_divergences: List[torch.Tensor] = []
-        for cls_tokens, st_tokens in zip(block_cls_tokens, block_st_tokens):
+        for expert_index, (cls_tokens, st_tokens) in enumerate(
+                zip(block_cls_tokens, block_st_tokens)):
             teacher_cls, teacher_st = cls_tokens[-1], st_tokens[-1]
+            if self.intra_cls_teacher == 'expert_output':
+                teacher_cls = expert_outputs[:, expert_index]
             if self.detach_teacher:
                 teacher_cls = teacher_cls.detach()
                 teacher_st = teacher_st.detach()
@@ -109,21 +153,24 @@ class HTLLoss(BaseModule):
             expert_divergences.append(torch.stack(block_divergences))
         return torch.stack(expert_divergences)
 
-    @staticmethod
-    def inter_expert_distance(expert_outputs: torch.Tensor) -> torch.Tensor:
-        """``L_inter``: mean squared L2 distance over ordered expert pairs.
+    def inter_expert_distance(self,
+                              expert_outputs: torch.Tensor) -> torch.Tensor:
+        """``L_inter``: mean over ordered expert pairs of their distance.
 
         Args:
             expert_outputs (torch.Tensor): Shape (B, N, C), N >= 2.
 
         Returns:
-            torch.Tensor: Scalar, float32.
+            torch.Tensor: Scalar, float32: the squared L2 distance averaged
+            (``inter_reduction='mean'``) or summed (``'sum'``) over C.
         """
         num_experts = expert_outputs.shape[1]
         outputs = expert_outputs.float()
         # (B, N, 1, C) - (B, 1, N, C) -> (B, N, N); the diagonal is zero.
-        pair_distances = (outputs.unsqueeze(2) -
-                          outputs.unsqueeze(1)).pow(2).sum(-1)
+        squared = (outputs.unsqueeze(2) - outputs.unsqueeze(1)).pow(2)
+        pair_distances = (
+            squared.mean(-1)
+            if self.inter_reduction == 'mean' else squared.sum(-1))
         return pair_distances.sum((1, 2)).mean() / (
             num_experts * (num_experts - 1))
 
@@ -162,9 +209,9 @@ class HTLLoss(BaseModule):
         check_block_tokens(block_st_tokens, 'block_st_tokens', self.num_blocks,
                            num_experts, batch_size)
 
-        block_weights = self.block_weights
-        divergences = self.intra_block_divergences(block_cls_tokens,
-                                                   block_st_tokens)  # (N, L-1)
+        block_weights = self.block_weights.to(expert_outputs.device)
+        divergences = self.intra_block_divergences(
+            block_cls_tokens, block_st_tokens, expert_outputs)  # (N, L-1)
         intra = (divergences * block_weights).sum() / (
             num_experts * (self.num_blocks - 1))
         losses = dict(loss_htl_intra=self.alpha * intra)

@@ -41,15 +41,23 @@ def reference_kl(teacher, student):
                for i in range(p.numel()))
 
 
-def reference_htl(block_cls, block_st, expert_outputs, block_weights):
+def reference_htl(block_cls,
+                  block_st,
+                  expert_outputs,
+                  block_weights,
+                  inter_reduction='mean',
+                  intra_cls_teacher='last_block'):
     """The formulas of SYSTEM.md section 2, loop by loop."""
     num_experts, num_blocks = len(block_cls), len(block_cls[0])
-    batch_size = expert_outputs.shape[0]
+    batch_size, _, channels = expert_outputs.shape
     intra = 0.
     for n in range(num_experts):
+        teacher_cls = (
+            block_cls[n][-1] if intra_cls_teacher == 'last_block' else
+            expert_outputs[:, n])
         for l in range(num_blocks - 1):
             kl_cls = sum(
-                reference_kl(block_cls[n][-1][b], block_cls[n][l][b])
+                reference_kl(teacher_cls[b], block_cls[n][l][b])
                 for b in range(batch_size)) / batch_size
             kl_st = sum(
                 reference_kl(block_st[n][-1][b], block_st[n][l][b])
@@ -64,6 +72,8 @@ def reference_htl(block_cls, block_st, expert_outputs, block_weights):
                     diff = expert_outputs[b, n].double() - \
                         expert_outputs[b, k].double()
                     inter = inter + (diff * diff).sum()
+    if inter_reduction == 'mean':
+        inter = inter / channels
     if num_experts > 1:
         inter = inter / (num_experts * (num_experts - 1)) / batch_size
     return intra, inter
@@ -107,9 +117,17 @@ def test_identical_experts_give_zero_inter():
     assert losses['loss_htl_intra'].item() > 0.
 
 
+@pytest.mark.parametrize('intra_cls_teacher', ['last_block', 'expert_output'])
+@pytest.mark.parametrize('inter_reduction', ['mean', 'sum'])
 @pytest.mark.parametrize('non_uniform', [False, True])
-def test_matches_loop_by_loop_formulas(non_uniform):
-    htl = build_htl(num_blocks=3, alpha=0.3, beta=0.7)
+def test_matches_loop_by_loop_formulas(non_uniform, inter_reduction,
+                                       intra_cls_teacher):
+    htl = build_htl(
+        num_blocks=3,
+        alpha=0.3,
+        beta=0.7,
+        inter_reduction=inter_reduction,
+        intra_cls_teacher=intra_cls_teacher)
     if non_uniform:
         with torch.no_grad():
             htl.block_weight_logits.copy_(torch.tensor([0.9, -0.4]))
@@ -119,11 +137,71 @@ def test_matches_loop_by_loop_formulas(non_uniform):
         assert not torch.allclose(weights, torch.ones(2))
     tokens = make_tokens(3, 3, batch_size=2, num_st=3, channels=4, seed=1)
     losses = htl(*tokens)
-    intra, inter = reference_htl(*tokens, weights.double())
+    intra, inter = reference_htl(*tokens, weights.double(), inter_reduction,
+                                 intra_cls_teacher)
     torch.testing.assert_close(
         losses['loss_htl_intra'].double(), 0.3 * intra, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(
         losses['loss_htl_inter'].double(), 0.7 * inter, rtol=1e-5, atol=1e-7)
+
+
+def test_inter_reductions_by_hand():
+    """Two experts, C = 4, one sample: a - b = (1, 2, 0, -2), so
+    ||a - b||^2 = 9 (sum) and 9 / 4 (mean, the MSE); both ordered pairs
+    count, divided by N (N-1) = 2."""
+    block_cls, block_st, _ = make_tokens(2, 2, batch_size=1, channels=4)
+    expert_outputs = torch.tensor([[[1., 2., 3., 4.], [0., 0., 3., 6.]]])
+    for reduction, expected in (('sum', 9.), ('mean', 2.25)):
+        losses = build_htl(
+            num_blocks=2, beta=1., inter_reduction=reduction)(block_cls,
+                                                              block_st,
+                                                              expert_outputs)
+        torch.testing.assert_close(losses['loss_htl_inter'],
+                                   torch.tensor(expected))
+
+
+def test_expert_output_teacher_is_the_expert_output():
+    """With intra_cls_teacher='expert_output', student class tokens equal
+    to the expert's output (and ST tokens to the deepest block's) give 0;
+    the deepest block's class token no longer matters."""
+    block_cls, block_st, expert_outputs = make_tokens(2, 3)
+    block_cls = [[expert_outputs[:, n].clone() for _ in range(2)] +
+                 [torch.randn(2, 8)] for n in range(2)]
+    block_st = [[blocks[-1].clone() for _ in blocks] for blocks in block_st]
+    htl = build_htl(num_blocks=3, intra_cls_teacher='expert_output')
+    losses = htl(block_cls, block_st, expert_outputs)
+    assert losses['loss_htl_intra'].item() == 0.
+    assert build_htl(num_blocks=3)(block_cls, block_st,
+                                   expert_outputs)['loss_htl_intra'] > 0
+
+
+def test_expert_output_teacher_detached_by_default():
+    block_cls, block_st, expert_outputs = make_tokens(2, 3, requires_grad=True)
+    htl = build_htl(num_blocks=3, intra_cls_teacher='expert_output')
+    htl(block_cls, block_st, expert_outputs)['loss_htl_intra'].backward()
+    assert expert_outputs.grad is None
+    assert block_cls[0][-1].grad is None  # the last block teaches ST only
+    assert block_cls[0][0].grad.abs().sum() > 0
+
+
+def test_fixed_block_weights():
+    htl = build_htl(num_blocks=4, block_weights='fixed')
+    assert htl.block_weight_logits is None
+    assert list(htl.parameters()) == []
+    tokens = make_tokens(2, 4, seed=7)
+    losses = htl(*tokens)
+    torch.testing.assert_close(losses['loss_htl_intra'],
+                               build_htl(num_blocks=4)(*tokens)
+                               ['loss_htl_intra'])
+    assert losses['htl_block_weight_2'].item() == 1.
+
+
+def test_unknown_options():
+    for key, value in (('inter_reduction', 'max'), ('intra_cls_teacher',
+                                                    'first_block'),
+                       ('block_weights', 'frozen')):
+        with pytest.raises(ValueError, match=f'{key} must be one of'):
+            build_htl(**{key: value})
 
 
 def test_one_expert_is_intra_only():
@@ -165,7 +243,7 @@ def test_teacher_gradients_when_not_detached_match_autograd():
                 student = torch.log_softmax(blocks[n][l].flatten(1), 1)
                 intra = intra + torch.nn.functional.kl_div(
                     student, teacher, log_target=True, reduction='batchmean')
-    inter = (expert_outputs[:, 0] - expert_outputs[:, 1]).pow(2).sum(1).mean()
+    inter = (expert_outputs[:, 0] - expert_outputs[:, 1]).pow(2).mean()
     (0.01 * intra / 4 + inter).backward()
     for fused, plain in zip(tokens[:2], reference_tokens[:2]):
         for fused_blocks, plain_blocks in zip(fused, plain):
