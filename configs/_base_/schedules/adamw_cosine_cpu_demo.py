@@ -9,6 +9,16 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
+    # As MMAction2's UniFormerV2 recipes: no weight decay on norms and
+    # biases; nor on HTL's block-weight logits and the per-expert gate prior
+    # (decay would pull them to uniform weights, not regularize features).
+    paramwise_cfg=dict(
+        norm_decay_mult=0.,
+        bias_decay_mult=0.,
+        custom_keys={
+            'block_weight_logits': dict(decay_mult=0.),
+            'expert_prior': dict(decay_mult=0.)
+        }),
     clip_grad=dict(max_norm=20, norm_type=2))
 param_scheduler = [
     dict(

@@ -1,0 +1,56 @@
+"""The schedules' optimizers: what is and is not weight-decayed."""
+import pytest
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from torch import nn
+
+from mmaction.registry import MODELS
+from tests.conftest import REPO_ROOT
+
+SCHEDULES = ('adamw_cosine_cpu_demo.py', 'driveact_adamw_cosine_100e.py')
+NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)
+
+
+def weight_decay_by_name(model: nn.Module, schedule: str) -> dict:
+    cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/schedules' / schedule)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    names = {id(param): name for name, param in model.named_parameters()}
+    return {
+        names[id(param)]: group['weight_decay']
+        for group in optimizer.param_groups for param in group['params']
+    }
+
+
+def expected_without_decay(model: nn.Module) -> set:
+    """Norm weights and biases, every bias, HTL's block-weight logits and
+    the per-expert gate prior, from the modules themselves."""
+    names = {
+        f'{module_name}.{param_name}'.lstrip('.')
+        for module_name, module in model.named_modules()
+        if isinstance(module, NORMS)
+        for param_name, _ in module.named_parameters(recurse=False)
+    }
+    for name, _ in model.named_parameters():
+        if name.endswith('.bias') or name in ('htl_loss.block_weight_logits',
+                                              'cls_head.expert_prior'):
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize('schedule', SCHEDULES)
+@pytest.mark.parametrize('gate_type', ['joint', 'per_expert'])
+def test_no_decay_exactly_on_norms_biases_block_weights_and_prior(
+        schedule, gate_type):
+    cfg = Config.fromfile(REPO_ROOT /
+                          'configs/synthetic/mome_htl_synthetic.py')
+    cfg.model.cls_head.gate_type = gate_type
+    model = MODELS.build(cfg.model)
+    decay = weight_decay_by_name(model, schedule)
+    assert set(decay) == {name for name, _ in model.named_parameters()}
+    without = {name for name, value in decay.items() if value == 0}
+    assert without == expected_without_decay(model)
+    assert 'htl_loss.block_weight_logits' in without
+    assert ('cls_head.expert_prior' in without) == (gate_type == 'per_expert')
+    assert 'cls_head.classifier.0.weight' not in without
+    assert {value for name, value in decay.items()
+            if name not in without} == {0.05}
