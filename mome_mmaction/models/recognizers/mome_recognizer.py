@@ -205,6 +205,20 @@ class MoMERecognizer(BaseRecognizer):
              **kwargs) -> Dict[str, torch.Tensor]:
         """Head losses, plus the token-level loss when ``htl_loss`` is set.
 
+        The token-level loss is called as::
+
+            self.htl_loss(block_cls_tokens, block_st_tokens, expert_outputs,
+                          labels=labels)
+
+        (shapes in the class docstring). A loss whose ``requires_cls_scores``
+        is True (:class:`ClassTokenSelfDistillLoss` with
+        ``target='prediction'``) also gets ``cls_scores=``: the logits
+        the head computed in its own ``loss`` call of this pass, (B, K), or
+        (B, N, K) for a head that classifies each expert
+        (``LateFusionHead``); the head runs once. They are captured from the
+        head's forward (its output, or the first element of a tuple), so
+        the head's ``loss`` must call its forward exactly once.
+
         Args:
             inputs (dict[str, torch.Tensor]): Clips per modality of shape
                 (B, num_clips, C, T, H, W).
@@ -218,16 +232,54 @@ class MoMERecognizer(BaseRecognizer):
             return super().loss(inputs, data_samples, **kwargs)
         expert_outputs, head_kwargs, taps = self.extract_feat(
             inputs, data_samples=data_samples, return_taps=True)
-        losses = self.cls_head.loss(expert_outputs, data_samples,
-                                    **head_kwargs)
+        token_kwargs = dict(labels=self._token_labels(data_samples))
+        if getattr(self.htl_loss, 'requires_cls_scores', False):
+            losses, token_kwargs['cls_scores'] = self._head_loss_and_logits(
+                expert_outputs, data_samples, head_kwargs)
+        else:
+            losses = self.cls_head.loss(expert_outputs, data_samples,
+                                        **head_kwargs)
         block_cls_tokens = [tap.class_tokens() for tap in taps]
         block_st_tokens = None
         if getattr(self.htl_loss, 'requires_st_tokens', True):
             block_st_tokens = [tap.st_tokens() for tap in taps]
-        labels = self._token_labels(data_samples)
-        token_losses = self.htl_loss(
-            block_cls_tokens, block_st_tokens, expert_outputs, labels=labels)
+        token_losses = self.htl_loss(block_cls_tokens, block_st_tokens,
+                                     expert_outputs, **token_kwargs)
         return merge_dict(losses, token_losses)
+
+    def _head_loss_and_logits(
+            self, expert_outputs: torch.Tensor, data_samples: SampleList,
+            head_kwargs: dict) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+        """The head's losses and the logits it computed for them.
+
+        Args:
+            expert_outputs (torch.Tensor): Shape (B, N, C).
+            data_samples (list[ActionDataSample]): Samples with ``gt_label``.
+            head_kwargs (dict): Keyword arguments for the head.
+
+        Returns:
+            tuple: The head's loss dict and its logits, (B, K) (or
+            (B, N, K) for ``LateFusionHead``), with their graph.
+        """
+        head_logits = []
+
+        def capture_logits(head, args, output):
+            head_logits.append(
+                output[0] if isinstance(output, tuple) else output)
+
+        handle = self.cls_head.register_forward_hook(capture_logits)
+        try:
+            losses = self.cls_head.loss(expert_outputs, data_samples,
+                                        **head_kwargs)
+        finally:
+            handle.remove()
+        if len(head_logits) != 1:
+            raise RuntimeError(
+                f'{type(self.htl_loss).__name__} needs the logits of '
+                f'{type(self.cls_head).__name__}, taken from its forward, '
+                'but its loss called forward '
+                f'{len(head_logits)} times (expected once)')
+        return losses, head_logits[0]
 
     @staticmethod
     def _token_labels(data_samples: SampleList) -> torch.Tensor:

@@ -51,6 +51,21 @@ class StandInTokenLoss(nn.Module):
             token_blocks=torch.tensor(float(len(block_cls_tokens[0]))))
 
 
+@MODELS.register_module(force=True)
+class StandInLogitsTokenLoss(StandInTokenLoss):
+    """Test stand-in for a token loss that asks for the head's logits."""
+
+    requires_cls_scores = True
+
+    def forward(self, block_cls_tokens, block_st_tokens, expert_outputs,
+                labels, cls_scores):
+        losses = super().forward(block_cls_tokens, block_st_tokens,
+                                 expert_outputs, labels)
+        self.calls[-1]['cls_scores'] = cls_scores
+        losses['loss_token'] = losses['loss_token'] + cls_scores.pow(2).mean()
+        return losses
+
+
 def build_model(modalities=MODALITIES, **overrides):
     torch.manual_seed(0)
     cfg = copy.deepcopy(TINY_MOME)
@@ -187,6 +202,42 @@ def test_token_loss_without_st_tokens():
     assert call['block_st_tokens'] is None
     assert call['block_cls_tokens'][0][0].shape == (3, WIDTH)
     torch.testing.assert_close(call['labels'], torch.tensor([3, 0, 1]))
+
+
+def test_token_loss_gets_the_head_logits_when_it_asks():
+    head = copy.deepcopy(TINY_MOME['cls_head'])
+    head['dropout_ratio'] = 0.
+    model = build_model(
+        htl_loss=dict(type='StandInLogitsTokenLoss'), cls_head=head)
+    head_calls = []
+    model.cls_head.register_forward_hook(lambda *args: head_calls.append(args))
+    losses = model(make_inputs(), make_samples([2, 1]), mode='loss')
+    assert len(head_calls) == 1  # the head ran once
+    assert len(model.cls_head._forward_hooks) == 1  # ours only
+    call, = model.htl_loss.calls
+    assert call['cls_scores'].shape == (2, 4)
+    assert call['cls_scores'].requires_grad
+    model.eval()
+    with torch.no_grad():
+        logits, _ = model.cls_head(call['expert_outputs'])
+    torch.testing.assert_close(call['cls_scores'], logits)
+    losses['loss_token'].backward()
+    assert model.cls_head.classifier[-1].weight.grad.abs().sum() > 0
+
+
+def test_head_logits_need_a_head_loss_that_calls_forward():
+    cfg = Config.fromfile(
+        MODEL_CONFIG_DIR +
+        '/interaction_experts_uniformerv2_tiny.py').model.to_dict()
+    model = build_model(
+        htl_loss=dict(type='StandInLogitsTokenLoss'), cls_head=cfg['cls_head'])
+    with pytest.raises(
+            RuntimeError,
+            match='needs the logits of InteractionExpertsHead.*called '
+            r'forward 0 times \(expected once\)'):
+        model(make_inputs(), make_samples([0, 1]), mode='loss')
+    assert len(model.cls_head._forward_hooks) == 0
+    assert all_block_hooks(model) == []
 
 
 def test_no_token_tap_without_token_loss():
