@@ -1,5 +1,12 @@
-# Class-token self-distillation (Table 4): the deepest class token teaches
-# the shallower ones (KL), no spatio-temporal tokens.
+# Self-distillation (Table 4; Sultana et al., ACCV 2022): a classifier on
+# each intermediate block's class token of the single colour expert learns
+# the final prediction of the same pass (KL on class logits). HTL's
+# class-token term alone: htl_loss=dict(target='class_token').
 _base_ = ['./finetune_rgb_driveact.py']
 
-model = dict(htl_loss=dict(type='ClassTokenSelfDistillLoss', num_blocks=12))
+model = dict(
+    htl_loss=dict(
+        type='ClassTokenSelfDistillLoss',
+        num_blocks=12,
+        in_channels=768,
+        num_classes=_base_.num_classes))
