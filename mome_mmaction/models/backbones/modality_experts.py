@@ -1,12 +1,16 @@
+import os
 from contextlib import ExitStack
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule, ModuleDict
 
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
-from ..utils.pretrained import check_pretrained_files, load_report
+from ..utils.expert_checkpoint import (check_expert_checkpoint_file,
+                                       load_expert_checkpoint)
+from ..utils.pretrained import (check_pretrained_files, load_report,
+                                pretrained_init_skipped)
 
 
 def normalize_modalities(modalities: Sequence[str]) -> List[str]:
@@ -53,6 +57,14 @@ class ModalityExperts(BaseModule):
     checkpoint: HTL's ``L_inter`` then starts small instead of pulling
     unrelated random features together.
 
+    Two-stage recipe: ``expert_checkpoints`` names a stage-1 checkpoint per
+    modality (a ``Recognizer3D`` one, keys ``backbone.*``, or a
+    single-expert ``MoMERecognizer`` one, keys
+    ``backbone.experts.<modality>.*``). Those experts skip their
+    ``Pretrained`` init (no Kinetics-710 file is needed) and, after the
+    normal initialization and ``shared_init``, load their backbone from the
+    file strictly (see :func:`load_expert_checkpoint`).
+
     Args:
         backbone (dict): Backbone config built once per modality, or a dict
             mapping every modality to its own backbone config.
@@ -61,6 +73,10 @@ class ModalityExperts(BaseModule):
         shared_init (bool): After initialization, copy the first expert's
             weights into every other expert (all experts must have the same
             architecture). Defaults to False.
+        expert_checkpoints (dict[str, str], optional): Stage-1 checkpoint
+            path per modality, for any subset of ``modalities``. A modality
+            mapped to None is a slot to fill: ``init_weights()`` raises until
+            it names a file. Defaults to None (no expert checkpoints).
         init_cfg (dict, optional): Initialization config of this container.
             Defaults to None.
     """
@@ -69,10 +85,21 @@ class ModalityExperts(BaseModule):
                  backbone: Union[ConfigType, Dict[str, ConfigType]],
                  modalities: Sequence[str],
                  shared_init: bool = False,
+                 expert_checkpoints: Optional[Dict[str, Optional[str]]] = None,
                  init_cfg: ConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.modalities = normalize_modalities(modalities)
         self.shared_init = shared_init
+        expert_checkpoints = dict(expert_checkpoints or {})
+        unknown = sorted(set(expert_checkpoints) - set(self.modalities))
+        if unknown:
+            raise KeyError(
+                f'expert_checkpoints names modalities {unknown} that have no '
+                f'expert; the experts are {self.modalities}')
+        self.expert_checkpoints = {
+            name: None if path is None else os.fspath(path)
+            for name, path in expert_checkpoints.items()
+        }
         if 'type' in backbone:
             expert_cfgs = {name: backbone for name in self.modalities}
         else:
@@ -88,18 +115,43 @@ class ModalityExperts(BaseModule):
         })
 
     def init_weights(self) -> None:
-        """Check pretrained files exist, then initialize with a load report."""
-        for name, expert in self.experts.items():
-            check_pretrained_files(expert, owner=f'expert {name!r}')
-        with ExitStack() as reports:
+        """Initialize with load reports, then load the expert checkpoints.
+
+        Checks first that every file the initialization reads exists
+        (``Pretrained`` checkpoints of experts without an expert
+        checkpoint, and the expert checkpoints).
+        """
+        unset = [
+            name for name, path in self.expert_checkpoints.items()
+            if path is None
+        ]
+        if unset:
+            raise ValueError(
+                f'expert_checkpoints of {unset} are not set (None): these '
+                'experts start from their stage-1 checkpoints. Give them '
+                'with --cfg-options model.expert_checkpoints.<modality>=PATH '
+                'or train both stages with tools/train_two_stage.sh.')
+        for name, path in self.expert_checkpoints.items():
+            check_expert_checkpoint_file(path, name)
+        with ExitStack() as init:
+            for name, path in self.expert_checkpoints.items():
+                init.enter_context(
+                    pretrained_init_skipped(
+                        self.experts[name],
+                        owner=f'expert {name!r}',
+                        reason=f'the expert loads its stage-1 checkpoint '
+                        f'{path}'))
             for name, expert in self.experts.items():
-                reports.enter_context(
+                check_pretrained_files(expert, owner=f'expert {name!r}')
+                init.enter_context(
                     load_report(expert, owner=f'expert {name!r}'))
             super().init_weights()
         if self.shared_init:
             first, *others = self.experts.values()
             for expert in others:
                 expert.load_state_dict(first.state_dict())
+        for name, path in self.expert_checkpoints.items():
+            load_expert_checkpoint(self.experts[name], path, name)
 
     def forward(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
         """Run every expert on its modality.

@@ -1,6 +1,6 @@
 import copy
 from contextlib import ExitStack
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import merge_dict
@@ -61,6 +61,13 @@ class MoMERecognizer(BaseRecognizer):
         shared_expert_init (bool): Start every expert from the first
             expert's initial weights (``ModalityExperts(shared_init=True)``),
             for experts trained from scratch. Defaults to False.
+        expert_checkpoints (dict[str, str], optional): Two-stage recipe:
+            the stage-1 checkpoint of each modality's expert (a
+            ``Recognizer3D`` or single-expert ``MoMERecognizer`` file), e.g.
+            ``dict(rgb='.../best_rgb.pth', ir=..., depth=...)``. Those
+            experts skip their ``Pretrained`` init and load their backbone
+            from the file in ``init_weights()`` (see
+            ``ModalityExperts(expert_checkpoints=...)``). Defaults to None.
         train_cfg (dict, optional): Defaults to None.
         test_cfg (dict, optional): Defaults to None.
         data_preprocessor (dict, optional): Defaults to a
@@ -76,6 +83,7 @@ class MoMERecognizer(BaseRecognizer):
                  htl_loss: OptConfigType = None,
                  token_tap_path: str = 'transformer.resblocks',
                  shared_expert_init: bool = False,
+                 expert_checkpoints: Optional[Dict[str, Optional[str]]] = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -98,7 +106,8 @@ class MoMERecognizer(BaseRecognizer):
                 type='ModalityExperts',
                 backbone=backbone,
                 modalities=modalities,
-                shared_init=shared_expert_init),
+                shared_init=shared_expert_init,
+                expert_checkpoints=expert_checkpoints),
             cls_head=cls_head,
             train_cfg=train_cfg,
             test_cfg=test_cfg,

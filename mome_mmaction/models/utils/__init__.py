@@ -1,5 +1,7 @@
 from .channel_inflation import inflate_input_channels, tile_input_channels
-from .pretrained import check_pretrained_files, load_report
+from .expert_checkpoint import expert_state_dict, load_expert_checkpoint
+from .pretrained import (check_pretrained_files, load_report,
+                         missing_pretrained_skipped, pretrained_init_skipped)
 from .temporal_rus import (collect_frame_tokens, estimate_temporal_rus,
                            load_temporal_rus, save_temporal_rus)
 from .token_tap import (TokenTap, block_class_token, block_frame_class_tokens,
@@ -8,6 +10,8 @@ from .token_tap import (TokenTap, block_class_token, block_frame_class_tokens,
 __all__ = [
     'TokenTap', 'block_class_token', 'block_frame_class_tokens',
     'block_st_tokens', 'check_pretrained_files', 'collect_frame_tokens',
-    'estimate_temporal_rus', 'inflate_input_channels', 'load_report',
-    'load_temporal_rus', 'save_temporal_rus', 'tile_input_channels'
+    'estimate_temporal_rus', 'expert_state_dict', 'inflate_input_channels',
+    'load_expert_checkpoint', 'load_report', 'load_temporal_rus',
+    'missing_pretrained_skipped', 'pretrained_init_skipped',
+    'save_temporal_rus', 'tile_input_channels'
 ]

@@ -144,3 +144,131 @@ def test_missing_checkpoint_names_path_and_source(tmp_path):
     assert str(missing) in message and "expert 'rgb'" in message
     assert 'uniformerv2-base-p16-res224_clip-pre_u8_kinetics710-rgb' in message
     assert 'model zoo' in message
+
+
+def save_recognizer3d_checkpoint(path, seed, **backbone_overrides):
+    """A tiny stage-1 Recognizer3D checkpoint; returns its backbone."""
+    torch.manual_seed(seed)
+    init_default_scope('mmaction')
+    model_cfg = Config.fromfile(MODEL_CONFIG_DIR +
+                                '/uniformerv2_tiny.py').model
+    model_cfg.backbone.update(backbone_overrides)
+    recognizer = MODELS.build(model_cfg)
+    torch.save(dict(state_dict=recognizer.state_dict()), path)
+    return recognizer.backbone
+
+
+def assert_same_weights(module, reference):
+    for key, value in module.state_dict().items():
+        torch.testing.assert_close(value, reference.state_dict()[key], msg=key)
+
+
+def test_expert_checkpoints_load_each_expert_from_its_own_file(tmp_path):
+    """rgb and ir load their own Recognizer3D files after the normal init
+    (and shared_init); their missing K710-style Pretrained file is not
+    read; depth keeps its normal init."""
+    rgb = save_recognizer3d_checkpoint(tmp_path / 'rgb.pth', seed=1)
+    ir = save_recognizer3d_checkpoint(tmp_path / 'ir.pth', seed=2)
+    missing_k710 = tmp_path / 'no_k710.pth'
+    experts = MODELS.build(
+        dict(
+            type='ModalityExperts',
+            backbone=dict(
+                rgb=pretrained_expert(missing_k710),
+                ir=pretrained_expert(missing_k710),
+                depth=TINY_EXPERT),
+            modalities=('rgb', 'ir', 'depth'),
+            shared_init=True,
+            expert_checkpoints=dict(
+                rgb=str(tmp_path / 'rgb.pth'), ir=tmp_path / 'ir.pth')))
+    with mock.patch('mome_mmaction.models.utils.pretrained.print_log') as \
+            pretrained_log, mock.patch(
+                'mome_mmaction.models.utils.expert_checkpoint.print_log'
+            ) as expert_log:
+        experts.init_weights()
+    assert_same_weights(experts.experts['rgb'], rgb)
+    assert_same_weights(experts.experts['ir'], ir)
+    assert not torch.equal(experts.experts['depth'].conv1.weight,
+                           rgb.conv1.weight)
+    # init_cfg is restored: Pretrained is skipped only for this init.
+    assert pretrained_expert(missing_k710)['init_cfg'] == [
+        dict(cfg) for cfg in experts.experts['rgb'].init_cfg
+    ]
+    lines = [call.args[0] for call in pretrained_log.call_args_list]
+    assert any(f"{str(missing_k710)!r} of expert 'rgb': skipped, the expert "
+               f"loads its stage-1 checkpoint {tmp_path / 'rgb.pth'}" in line
+               for line in lines)
+    assert any(
+        line.startswith("Load report of expert 'ir' (UniFormerV2): 0 missing "
+                        'keys [], 0 unexpected keys []') for line in lines)
+    assert [call.args[0][:47] for call in expert_log.call_args_list] == [
+        "Expert 'rgb' initialized from stage-1 checkpoin",
+        "Expert 'ir' initialized from stage-1 checkpoint"
+    ]
+
+
+def test_without_expert_checkpoints_the_missing_k710_file_still_fails(
+        tmp_path):
+    experts = MODELS.build(
+        dict(
+            type='ModalityExperts',
+            backbone=pretrained_expert(tmp_path / 'no_k710.pth'),
+            modalities=('rgb', 'ir'),
+            expert_checkpoints=dict(rgb=str(tmp_path / 'missing_rgb.pth'))))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r"Stage-1 checkpoint of expert 'rgb' not found: "
+            f"'{tmp_path}/missing_rgb.pth'"):
+        experts.init_weights()
+    (tmp_path / 'missing_rgb.pth').write_bytes(b'')
+    with pytest.raises(FileNotFoundError, match="expert 'ir'.*no_k710.pth"):
+        experts.init_weights()
+
+
+@pytest.mark.parametrize('checkpoint, message', [
+    (None, r"expert_checkpoints of \['ir'\] are not set \(None\)"),
+    ('wide', r"rgb.pth does not fit expert 'rgb' \(UniFormerV2\); its keys "
+     r"under 'backbone.': \d+ of another shape \[class_embedding: file "
+     r'\(32,\) vs expert \(64,\), '),
+    ('deep', r"rgb.pth does not fit expert 'rgb'.* 0 of another shape \[\], "
+     r'0 missing \[\], \d+ unexpected \[transformer.resblocks.2.'),
+    ('head_only', r"rgb.pth of expert 'rgb' has no backbone weights: "
+     r'expected keys backbone.\* .* or backbone.experts.rgb.\* .*found '
+     r"top-level keys \['cls_head'\]"),
+    ('tensor', r"rgb.pth of expert 'rgb' holds no state dict \(got Tensor\)"),
+])
+def test_expert_checkpoint_errors_name_the_file(tmp_path, checkpoint, message):
+    path = tmp_path / 'rgb.pth'
+    if checkpoint == 'wide':
+        save_recognizer3d_checkpoint(path, seed=0, width=32, n_dim=32)
+    elif checkpoint == 'deep':
+        save_recognizer3d_checkpoint(path, seed=0, layers=3)
+    elif checkpoint == 'head_only':
+        torch.save(
+            dict(state_dict={'cls_head.fc_cls.bias': torch.zeros(4)}), path)
+    elif checkpoint == 'tensor':
+        torch.save(torch.zeros(2), path)
+    expert_checkpoints = dict(rgb=str(path))
+    if checkpoint is None:
+        expert_checkpoints['ir'] = None  # a slot left to fill
+    experts = MODELS.build(
+        dict(
+            type='ModalityExperts',
+            backbone=TINY_EXPERT,
+            modalities=('rgb', 'ir'),
+            expert_checkpoints=expert_checkpoints))
+    with pytest.raises(ValueError, match=message):
+        experts.init_weights()
+
+
+def test_expert_checkpoints_must_name_experts():
+    with pytest.raises(
+            KeyError,
+            match=r"modalities \['thermal'\] that have "
+            r"no expert; the experts are \['rgb', 'ir'\]"):
+        MODELS.build(
+            dict(
+                type='ModalityExperts',
+                backbone=TINY_EXPERT,
+                modalities=('rgb', 'ir'),
+                expert_checkpoints=dict(thermal='x.pth')))

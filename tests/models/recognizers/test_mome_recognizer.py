@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
+from mmengine.runner import save_checkpoint
 from torch import nn
 
 import mome_mmaction  # noqa: F401
@@ -332,3 +333,36 @@ def test_token_loss_under_ddp(tmp_path):
         assert all_block_hooks(model) == []
     finally:
         dist.destroy_process_group()
+
+
+def test_expert_checkpoints_from_recognizer3d_and_mome_files(tmp_path):
+    """Stage 2: rgb from a Recognizer3D state dict (torch.save), ir from a
+    single-expert MoME and depth from the depth expert of a 3-expert MoME
+    (both saved by mmengine's save_checkpoint)."""
+    torch.manual_seed(3)
+    recognizer3d = MODELS.build(
+        Config.fromfile(MODEL_CONFIG_DIR + '/uniformerv2_tiny.py').model)
+    torch.save(
+        dict(state_dict=recognizer3d.state_dict()), tmp_path / 'rgb.pth')
+    single_ir = build_model(modalities=('ir', ))
+    save_checkpoint(
+        dict(state_dict=single_ir.state_dict()), str(tmp_path / 'ir.pth'))
+    torch.manual_seed(4)
+    three = MODELS.build(copy.deepcopy(TINY_MOME))
+    save_checkpoint(
+        dict(state_dict=three.state_dict()), str(tmp_path / 'mome.pth'))
+    model = build_model(
+        expert_checkpoints=dict(
+            rgb=str(tmp_path / 'rgb.pth'),
+            ir=str(tmp_path / 'ir.pth'),
+            depth=str(tmp_path / 'mome.pth')))
+    sources = dict(
+        rgb=recognizer3d.backbone,
+        ir=single_ir.backbone.experts['ir'],
+        depth=three.backbone.experts['depth'])
+    for name, source in sources.items():
+        expert = model.backbone.experts[name].state_dict()
+        for key, value in source.state_dict().items():
+            assert torch.equal(expert[key], value), (name, key)
+    assert not torch.equal(model.backbone.experts['rgb'].conv1.weight,
+                           three.backbone.experts['rgb'].conv1.weight)
