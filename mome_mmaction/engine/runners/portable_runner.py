@@ -1,14 +1,17 @@
-"""An mmengine ``Runner`` whose distributed launch also works without CUDA."""
+"""An mmengine ``Runner`` whose distributed launch also works without CUDA,
+and whose ``load_from`` / ``--resume`` need no pretrained files."""
 import datetime
 from typing import Dict, Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
-from mmengine.runner import Runner
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner, find_latest_checkpoint
 from torch import nn
 
 from mmaction.registry import RUNNERS
+from ...models.utils.pretrained import missing_pretrained_skipped
 
 
 @RUNNERS.register_module()
@@ -23,6 +26,12 @@ class PortableRunner(Runner):
     without device ids, so ``tools/dist_train.sh CONFIG 2`` runs 2 real
     processes on a CPU machine. Select it with ``runner_type =
     'PortableRunner'`` in a config (our ``default_runtime`` does).
+
+    mmengine's ``train()`` initializes the model (``init_weights()``) and
+    then loads ``load_from`` or the ``--resume`` checkpoint over it. When
+    such a checkpoint will be loaded, this runner leaves missing local
+    ``Pretrained`` files (e.g. the Kinetics-710 UniFormerV2 file) out of
+    the initialization, with a log line, instead of failing on them.
     """
 
     def setup_env(self, env_cfg: Dict) -> None:
@@ -54,3 +63,29 @@ class PortableRunner(Runner):
                         'find_unused_parameters', False)))
             model_wrapper_cfg.setdefault('device_ids', None)
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def checkpoint_to_load(self) -> Optional[str]:
+        """The checkpoint ``load_or_resume()`` will load in ``train()``.
+
+        Returns:
+            str | None: ``load_from``; with ``resume`` and no ``load_from``,
+            the work dir's latest checkpoint; else None.
+        """
+        if self._load_from is not None:
+            return self._load_from
+        if self._resume:
+            return find_latest_checkpoint(self.work_dir)
+        return None
+
+    def _init_model_weights(self) -> None:
+        """Initialize as mmengine does; missing ``Pretrained`` files are
+        skipped when :meth:`checkpoint_to_load` gives the weights."""
+        checkpoint = self.checkpoint_to_load()
+        if checkpoint is None:
+            super()._init_model_weights()
+            return
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        reason = f'the weights come from {checkpoint} (load_from / --resume)'
+        with missing_pretrained_skipped(model, reason=reason):
+            super()._init_model_weights()
