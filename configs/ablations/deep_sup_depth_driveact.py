@@ -1,6 +1,6 @@
 # Deep supervision (Table 4): an auxiliary classifier on each block's class
 # token of the single depth expert.
-_base_ = ['./finetune_depth_driveact.py']
+_base_ = ['./mome_single_expert_depth_driveact.py']
 
 model = dict(
     htl_loss=dict(

@@ -1,6 +1,6 @@
 # Deep supervision (Table 4): an auxiliary classifier on each block's class
 # token of the single infrared expert.
-_base_ = ['./finetune_ir_driveact.py']
+_base_ = ['./mome_single_expert_ir_driveact.py']
 
 model = dict(
     htl_loss=dict(

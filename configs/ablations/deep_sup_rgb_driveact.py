@@ -1,6 +1,6 @@
 # Deep supervision (Table 4): an auxiliary classifier on each block's class
 # token of the single colour expert.
-_base_ = ['./finetune_rgb_driveact.py']
+_base_ = ['./mome_single_expert_rgb_driveact.py']
 
 model = dict(
     htl_loss=dict(

@@ -2,7 +2,7 @@
 # each intermediate block's class token of the single colour expert learns
 # the final prediction of the same pass (KL on class logits). HTL's
 # class-token term alone: htl_loss=dict(target='class_token').
-_base_ = ['./finetune_rgb_driveact.py']
+_base_ = ['./mome_single_expert_rgb_driveact.py']
 
 model = dict(
     htl_loss=dict(

@@ -1,14 +1,16 @@
-# One tiny UniFormerV2 expert on the synthetic Drive&Act's depth view alone.
+# One tiny UniFormerV2 on the synthetic Drive&Act's depth view alone:
+# MMAction2's Recognizer3D + UniFormerHead with the tiny MoME experts'
+# backbone, the same schedule as the fusion configs; also stage 1 of the
+# tiny two-stage configs (*_two_stage_synthetic.py).
 _base_ = [
-    '../_base_/models/mome_uniformerv2_tiny.py',
-    '../_base_/datasets/synthetic_driveact_depth.py',
+    '../_base_/models/single_expert_uniformerv2_tiny.py',
+    '../_base_/datasets/synthetic_driveact_depth_recognizer3d.py',
     '../_base_/schedules/adamw_cosine_cpu_demo.py',
     '../_base_/default_runtime.py'
 ]
 
 model = dict(
-    modalities=_base_.collect_keys,
-    cls_head=dict(num_classes=_base_.num_classes, num_experts=1),
+    cls_head=dict(num_classes=_base_.num_classes),
     data_preprocessor=_base_.driveact_data_preprocessor)
 default_hooks = dict(
     logger=dict(interval=5),

@@ -39,3 +39,31 @@ def test_dataset_config_reads_only_the_views_it_packs(name):
     assert tuple(cfg.modalities) == tuple(cfg.collect_keys)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[loader].dataset.modalities == cfg.modalities, loader
+
+
+@pytest.mark.parametrize('prefix, frames, size', [
+    ('synthetic_driveact', 4, 32),
+    ('driveact', 8, 224),
+])
+@pytest.mark.parametrize('modality, view', [('rgb', 'kinect_color'),
+                                            ('ir', 'kinect_ir'),
+                                            ('depth', 'kinect_depth')])
+def test_recognizer3d_base_packs_one_clip_tensor(synthetic_driveact_root,
+                                                 prefix, frames, size,
+                                                 modality, view):
+    """The single-view bases for Recognizer3D give MMAction2's plain
+    (B, num_clips, C, T, H, W) batch, normalized with the view's
+    statistics."""
+    cfg = Config.fromfile(
+        str(CONFIGS / f'{prefix}_{modality}_recognizer3d.py'))
+    multimodal = Config.fromfile(str(CONFIGS / f'{prefix}_{modality}.py'))
+    assert cfg.driveact_data_preprocessor == dict(
+        multimodal.driveact_data_preprocessor.preprocessors[modality])
+    dataset_cfg = cfg.train_dataloader.dataset
+    assert dataset_cfg.modalities == dict(imgs=view)
+    dataset_cfg.data_root = str(synthetic_driveact_root)
+    dataset_cfg.classes = SYNTHETIC_DRIVEACT_CLASSES
+    dataset = DATASETS.build(dataset_cfg)
+    batch = pseudo_collate([dataset[0], dataset[1]])
+    data = MODELS.build(cfg.driveact_data_preprocessor)(batch)
+    assert data['inputs'].shape == (2, 1, 3, frames, size, size)

@@ -1,6 +1,8 @@
 # Single-modality baseline: one UniFormerV2-B16 fine-tuned alone from the
-# Kinetics-710 checkpoint with MMAction2's Recognizer3D (the dataset config
-# picks the modality). The tiny counterpart is uniformerv2_tiny.py.
+# Kinetics-710 checkpoint with MMAction2's Recognizer3D and UniFormerHead, as
+# MMAction2 fine-tunes UniFormerV2 (the dataset config picks the modality);
+# stage 1 of the two-stage recipe. The backbone is the MoME experts'. The
+# tiny counterpart is single_expert_uniformerv2_tiny.py.
 _base_ = ['./mome_uniformerv2_b16.py']
 
 model = dict(
