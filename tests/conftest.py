@@ -66,3 +66,19 @@ def run_tool(args: List[str], cwd: Path,
         pytest.fail(f'{" ".join(command)} exited {result.returncode}:\n'
                     f'{result.stdout[-6000:]}\n{result.stderr[-6000:]}')
     return result
+
+
+@pytest.fixture(scope='session')
+def motion_pretraining_root(motion_videos_workspace) -> Path:
+    """A mini motion pretraining corpus (4 classes, 2 + 1 clips each) at
+    ``data/motion_pretraining`` in the smoke config's workspace, where the
+    configs/pretrain/ configs read it."""
+    from mome_mmaction.datasets import (MOTION_PRETRAINING_CLASSES,
+                                        make_motion_pretraining)
+    root = motion_videos_workspace / 'data' / 'motion_pretraining'
+    make_motion_pretraining(
+        root,
+        videos_per_class=2,
+        val_videos_per_class=1,
+        classes=MOTION_PRETRAINING_CLASSES[:4])
+    return root

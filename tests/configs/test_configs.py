@@ -54,6 +54,7 @@ def use_data_root(cfg: Config, data_root: Path) -> None:
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)
 def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
                                           motion_videos_workspace,
+                                          motion_pretraining_root,
                                           monkeypatch, tmp_path):
     cfg = Config.fromfile(path)
     use_rus_file(cfg, tmp_path)
@@ -63,7 +64,8 @@ def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
     # Full-size Drive&Act configs read the synthetic data, which has the
     # same layout and real class names, through their full-size pipelines.
     use_data_root(cfg, synthetic_driveact_root)
-    monkeypatch.chdir(motion_videos_workspace)  # the smoke config's data/
+    # The smoke and pretraining configs' data/.
+    monkeypatch.chdir(motion_videos_workspace)
     crop = cfg.model.backbone.get('input_resolution', 32)
     frames = cfg.model.backbone.get('t_size', 4)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

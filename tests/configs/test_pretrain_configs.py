@@ -1,0 +1,62 @@
+"""configs/pretrain/: the tiny expert's motion pretraining."""
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
+from tests.conftest import REPO_ROOT
+
+CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
+MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p8_w128.py'
+
+
+def test_pretraining_matches_the_corpus_and_the_shared_backbone():
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.model.type == 'Recognizer3D'
+    assert cfg.model.backbone == Config.fromfile(MODEL_BASE).model.backbone
+    backbone = cfg.model.backbone
+    assert (backbone.input_resolution, backbone.patch_size, backbone.width,
+            backbone.layers, backbone.t_size) == (64, 8, 128, 4, 8)
+    assert len(backbone.mlp_dropout) == backbone.n_layers == len(
+        backbone.return_list)
+    assert not backbone.clip_pretrained and 'init_cfg' not in backbone
+    assert cfg.model.cls_head.num_classes == len(MOTION_PRETRAINING_CLASSES)
+    assert cfg.model.cls_head.in_channels == backbone.n_dim == backbone.width
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        assert dataset.ann_file.startswith('data/motion_pretraining/')
+        pipeline = [step.type for step in dataset.pipeline]
+        # Left / right, clockwise / anticlockwise are different classes.
+        assert not any('Flip' in step for step in pipeline), loader
+        sample_frames, = [
+            step for step in dataset.pipeline if step.type == 'SampleFrames'
+        ]
+        assert sample_frames.clip_len == backbone.t_size
+    assert cfg.default_hooks.checkpoint.save_best == 'acc/top1'
+
+
+def test_pretraining_trains_on_a_mini_corpus(motion_pretraining_root,
+                                             monkeypatch, tmp_path):
+    monkeypatch.chdir(motion_pretraining_root.parents[1])
+    cfg = Config.fromfile(CONFIG)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].batch_size = 4
+        cfg[loader].dataset.indices = 4
+    cfg.train_cfg.max_epochs = 1
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    before = {
+        name: param.detach().clone()
+        for name, param in runner.model.named_parameters()
+    }
+    runner.train()
+    parameters = dict(runner.model.named_parameters())
+    assert all(torch.isfinite(p).all() for p in parameters.values())
+    changed = [
+        name for name, param in parameters.items()
+        if not torch.equal(param, before[name])
+    ]
+    assert any(name.startswith('backbone.transformer.dec.')
+               for name in changed)
+    assert any(name.startswith('cls_head.') for name in changed)
+    assert (tmp_path / 'best_acc_top1_epoch_1.pth').is_file()
