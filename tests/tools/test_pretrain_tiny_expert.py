@@ -1,0 +1,28 @@
+"""tools/pretrain_tiny_expert.py: corpus, training and export in one go."""
+import hashlib
+
+import torch
+
+from tests.conftest import run_tool
+
+
+def test_pretrains_and_exports_the_backbone(tmp_path):
+    """A 1-step run on a 2-clips-per-class corpus, from an empty folder."""
+    result = run_tool([
+        'tools/pretrain_tiny_expert.py', '--videos-per-class', 1,
+        '--val-videos-per-class', 1, '--workers', 1, '--cfg-options',
+        'train_dataloader.batch_size=4', 'train_dataloader.dataset.indices=4',
+        'val_dataloader.batch_size=4', 'val_dataloader.dataset.indices=4',
+        'train_cfg.max_epochs=1'
+    ],
+                      cwd=tmp_path)
+    corpus = tmp_path / 'data' / 'motion_pretraining'
+    assert len((corpus / 'train.txt').read_text().splitlines()) == 72
+    work_dir = tmp_path / 'work_dirs' / 'uniformerv2_tiny_motion_pretrain'
+    assert (work_dir / 'best_acc_top1_epoch_1.pth').is_file()
+    out = tmp_path / 'checkpoints' / 'uniformerv2_tiny_motion_pretrain.pth'
+    weights = torch.load(out, weights_only=True)['state_dict']
+    assert weights and all(key.startswith('backbone.') for key in weights)
+    assert f'sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}' in (
+        result.stdout)
+    assert "prefix='backbone.'" in result.stdout

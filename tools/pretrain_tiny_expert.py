@@ -1,0 +1,99 @@
+"""Pretrain the tiny UniFormerV2 expert and export its backbone weights.
+
+Usage: ``python tools/pretrain_tiny_expert.py [--out FILE] [--work-dir DIR]
+[--workers W] [--videos-per-class N] [--val-videos-per-class M]
+[--cfg-options KEY=VALUE ...] [tools/train.py args]``
+(``bash tools/pretrain_tiny_expert.sh`` installs everything first).
+
+1. writes, or completes, the generic synthetic motion corpus at the
+   config's data root (``data/motion_pretraining``; an existing complete
+   corpus is kept, one made with other arguments is refused);
+2. trains ``configs/pretrain/uniformerv2_tiny_motion_pretrain.py`` with
+   ``tools/train.py`` into ``--work-dir`` (default
+   ``work_dirs/uniformerv2_tiny_motion_pretrain``);
+3. exports the best checkpoint's backbone (``backbone.*`` keys, fp32) to
+   ``--out`` (default ``checkpoints/uniformerv2_tiny_motion_pretrain.pth``)
+   with ``tools/export_backbone_weights.py``, printing its SHA-256 and size.
+
+Paths are relative to the current folder, as in MMAction2's tools.
+"""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from mmengine.config import Config, DictAction
+
+from mome_mmaction.datasets import make_motion_pretraining
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
+DEFAULT_OUT = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument(
+        '--work-dir',
+        default=f'work_dirs/{CONFIG.stem}',
+        help='training work dir')
+    parser.add_argument(
+        '--workers', type=int, default=2, help='processes writing the corpus')
+    parser.add_argument('--videos-per-class', type=int, default=40)
+    parser.add_argument('--val-videos-per-class', type=int, default=8)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE overrides for training, as in tools/train.py')
+    args, args.train_args = parser.parse_known_args()
+    return args
+
+
+def run(*command: str) -> None:
+    """Run one of our tools with this interpreter; stop if it fails."""
+    command = (sys.executable, *command)
+    print('[pretrain] ' + ' '.join(command), flush=True)
+    subprocess.run(command, check=True)
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(CONFIG)
+    cfg_options = ['--cfg-options', *args.cfg_options
+                   ] if args.cfg_options else []
+    option_parser = argparse.ArgumentParser()
+    option_parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={})
+    cfg.merge_from_dict(option_parser.parse_args(cfg_options).cfg_options)
+    data_root = Path(cfg.train_dataloader.dataset.ann_file).parent
+    print(f'[pretrain] corpus {data_root}', flush=True)
+    corpus = make_motion_pretraining(
+        data_root,
+        videos_per_class=args.videos_per_class,
+        val_videos_per_class=args.val_videos_per_class,
+        workers=args.workers,
+        progress=True)
+    print(
+        f'[pretrain] wrote {corpus["written"]} clips, kept '
+        f'{corpus["skipped"]} existing',
+        flush=True)
+    run(
+        str(REPO_ROOT / 'tools/train.py'), str(CONFIG), '--work-dir',
+        args.work_dir, *args.train_args, *cfg_options)
+    bests = sorted(
+        Path(args.work_dir).glob('best_*.pth'),
+        key=lambda path: path.stat().st_mtime)
+    if not bests:
+        raise SystemExit(f'no best_*.pth in {args.work_dir}: training saved '
+                         'no best checkpoint (did it validate?)')
+    run(
+        str(REPO_ROOT / 'tools/export_backbone_weights.py'), str(bests[-1]),
+        args.out)
+    print(f"[pretrain] experts load it with init_cfg=dict(type='Pretrained', "
+          f"checkpoint='{args.out}', prefix='backbone.')")
+
+
+if __name__ == '__main__':
+    main()
