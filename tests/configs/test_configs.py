@@ -19,6 +19,20 @@ SYNTHETIC_DRIVEACT_CONFIGS = [
     'DriveActDataset'
 ]
 
+#: Two-stage configs (stage 2, naming their stage-1 configs).
+TWO_STAGE_CONFIGS = [
+    path for path in CONFIGS if 'stage1_configs' in Config.fromfile(path)
+]
+#: Synthetic configs whose experts could start from stage-1 checkpoints.
+SYNTHETIC_EXPERT_CONFIGS = [
+    path for path in SYNTHETIC_DRIVEACT_CONFIGS
+    if Config.fromfile(path).model.type == 'MoMERecognizer'
+]
+SYNTHETIC_STAGE1_CONFIGS = {
+    modality: REPO_ROOT / f'configs/synthetic/single_{modality}_synthetic.py'
+    for modality in ('rgb', 'ir', 'depth')
+}
+
 
 def config_id(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT / 'configs'))
@@ -39,6 +53,31 @@ def use_rus_file(cfg: Config, tmp_path: Path) -> None:
         S=torch.full((len(modalities), len(modalities), frames), 0.05))
     head.rus_file = str(save_temporal_rus(tmp_path / 'rus.npz', rus,
                                           modalities))
+
+
+def save_stage1_checkpoints(stage1_configs: dict, tmp_path: Path) -> dict:
+    """Build (without training) the model of each stage-1 config and save
+    it as a stage-1 checkpoint; returns the backbone state dicts."""
+    backbones = {}
+    for modality, stage1_config in stage1_configs.items():
+        torch.manual_seed(len(backbones))
+        stage1 = MODELS.build(Config.fromfile(stage1_config).model)
+        torch.save(
+            dict(state_dict=stage1.state_dict()),
+            tmp_path / f'stage1_{modality}.pth')
+        backbones[modality] = stage1.backbone.state_dict()
+    return backbones
+
+
+def use_stage1_checkpoints(cfg: Config, tmp_path: Path) -> None:
+    """Fill a two-stage config's expert checkpoints (train_two_stage.sh
+    gives the best checkpoints of its stage-1 runs)."""
+    if 'stage1_configs' not in cfg:
+        return
+    save_stage1_checkpoints(cfg.stage1_configs, tmp_path)
+    for modality in cfg.stage1_configs:
+        checkpoint = tmp_path / f'stage1_{modality}.pth'
+        cfg.model.expert_checkpoints[modality] = str(checkpoint)
 
 
 def use_data_root(cfg: Config, data_root: Path) -> None:
@@ -83,6 +122,7 @@ def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
 def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
     cfg = Config.fromfile(path)
     use_rus_file(cfg, tmp_path)
+    use_stage1_checkpoints(cfg, tmp_path)
     use_data_root(cfg, synthetic_driveact_root)
     cfg.train_dataloader.dataset.indices = 16  # 2 iterations of batch 8
     cfg.val_dataloader.dataset.indices = 8
@@ -97,3 +137,47 @@ def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
         assert sum(metrics[key] for key in gate_keys) == pytest.approx(1)
     parameters = dict(runner.model.named_parameters())
     assert all(torch.isfinite(p).all() for p in parameters.values())
+
+
+@pytest.mark.parametrize('path', TWO_STAGE_CONFIGS, ids=config_id)
+def test_two_stage_config_names_a_stage1_config_per_expert(path):
+    """Each stage-1 model has the backbone of its stage-2 expert, and the
+    expert checkpoints are slots that tools/train_two_stage.sh fills."""
+    cfg = Config.fromfile(path)
+    assert sorted(cfg.stage1_configs) == sorted(cfg.model.modalities)
+    assert cfg.model.expert_checkpoints == {
+        modality: None
+        for modality in cfg.model.modalities
+    }
+    for modality, stage1_config in cfg.stage1_configs.items():
+        stage1 = Config.fromfile(stage1_config)
+        assert stage1.model.type == 'Recognizer3D', modality
+        assert stage1.model.backbone == cfg.model.backbone, modality
+        assert stage1.train_dataloader.dataset.modalities == dict(
+            imgs=cfg.modalities[modality])
+        assert stage1.train_cfg == cfg.train_cfg  # the same schedule
+
+
+@pytest.mark.parametrize('path', SYNTHETIC_EXPERT_CONFIGS, ids=config_id)
+def test_stage1_checkpoints_start_the_experts(path, tmp_path):
+    """model.expert_checkpoints works for every multimodal family (gate,
+    late fusion, input-gated, interaction and RUS-guided heads, HTL, MoDE),
+    from the synthetic single-modality configs' checkpoints."""
+    cfg = Config.fromfile(path)
+    use_rus_file(cfg, tmp_path)
+    stage1_configs = {
+        modality: SYNTHETIC_STAGE1_CONFIGS[modality]
+        for modality in cfg.model.modalities
+    }
+    backbones = save_stage1_checkpoints(stage1_configs, tmp_path)
+    cfg.model.expert_checkpoints = {
+        modality: str(tmp_path / f'stage1_{modality}.pth')
+        for modality in stage1_configs
+    }
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for modality, backbone in backbones.items():
+        expert = model.backbone.experts[modality].state_dict()
+        assert expert.keys() == backbone.keys()
+        for key, value in backbone.items():
+            assert torch.equal(expert[key], value), (modality, key)
