@@ -78,18 +78,16 @@ def split_train_args(train_args: List[str]
     others: List[str] = []
     cfg_options: List[str] = []
     work_dir = None
-    args = iter(train_args)
-    for arg in args:
-        if arg == '--work-dir':
-            work_dir = next(args, None)
+    pending = list(train_args)
+    while pending:
+        arg = pending.pop(0)
+        if arg == '--work-dir' and pending:
+            work_dir = pending.pop(0)
         elif arg.startswith('--work-dir='):
             work_dir = arg.split('=', 1)[1]
         elif arg == '--cfg-options':
-            for value in args:
-                if value.startswith('--'):
-                    others.append(value)
-                    break
-                cfg_options.append(value)
+            while pending and not pending[0].startswith('--'):
+                cfg_options.append(pending.pop(0))
         else:
             others.append(arg)
     return others, cfg_options, work_dir

@@ -1,5 +1,6 @@
 """tools/train_two_stage.sh end to end, resumed, and through run_splits.sh."""
 import json
+import runpy
 
 import pytest
 
@@ -72,3 +73,13 @@ def test_a_config_without_stage1_configs_is_refused(tmp_path):
             REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py', 1
         ],
                  cwd=tmp_path)
+
+
+def test_train_args_keep_one_cfg_options_and_the_work_dir():
+    split_train_args = runpy.run_path(
+        str(REPO_ROOT / 'tools/train_two_stage.py'))['split_train_args']
+    assert split_train_args([
+        '--amp', '--cfg-options', 'a=1', 'b.c=x', '--work-dir', 'runs/x',
+        '--resume'
+    ]) == (['--amp', '--resume'], ['a=1', 'b.c=x'], 'runs/x')
+    assert split_train_args(['--work-dir=w', '--cfg-options']) == ([], [], 'w')
