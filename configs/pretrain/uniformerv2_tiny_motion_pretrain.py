@@ -13,13 +13,13 @@ _base_ = [
 ]
 
 # AdamW at 1e-3 (batch 16), a linear warm-up over the first 100 steps, then
-# cosine decay per step to 1e-5, 7 epochs of the default corpus (72 classes
+# cosine decay per step to 1e-5, 8 epochs of the default corpus (72 classes
 # x 40 clips = 180 steps per epoch; 576 val clips after each). Sized for
-# ~25 min on 2 cores: a batch-16 training step took 1.4 s of CPU time on one
-# thread (about 1 s on two), decoding 10 ms per clip, so an epoch with its
-# validation is about 3.8 min (benchmarks/tiny_expert_sensitivity.py
-# measures the step time on your machine).
-max_epochs = 7
+# ~25 min on 2 idle cores: a training step took 0.33 s at batch 8 (so about
+# 0.65 s at 16; benchmarks/tiny_expert_sensitivity.py measures yours) and
+# decoding 10 ms per clip, so an epoch with its validation takes ~2.7 min.
+# Other processes on the cores slow it down many times over.
+max_epochs = 8
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 param_scheduler = [
