@@ -30,11 +30,12 @@ def test_dataset_config_feeds_preprocessor(synthetic_driveact_root, name,
         assert inputs.shape == (2, 1, 3, frames, size, size)
 
 
-@pytest.mark.parametrize('name', sorted(path.name
-                                        for path in CONFIGS.glob('*.py')))
+@pytest.mark.parametrize(
+    'name', sorted(path.name for path in CONFIGS.glob('*driveact*.py')))
 def test_dataset_config_reads_only_the_views_it_packs(name):
-    """A single-view base must replace its parent's three views, not merge
-    into them: else every sample decodes (and needs) all three videos."""
+    """A single-view Drive&Act base must replace its parent's three views,
+    not merge into them: else every sample decodes (and needs) all three
+    videos."""
     cfg = Config.fromfile(str(CONFIGS / name))
     assert tuple(cfg.modalities) == tuple(cfg.collect_keys)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
