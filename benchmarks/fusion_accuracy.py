@@ -13,8 +13,12 @@ splits) and its ratio to MoME's (the token voting gate).
 The RUS-guided head needs a RUS file: it is estimated with
 ``tools/analysis/compute_temporal_rus.py`` from the experts of the
 ``mome_synthetic`` run of the same split, which is trained first if it is
-not in the list. Generates the data (``annotations_per_class=6``) if DIR
-does not exist.
+not in the list. A two-stage config (``stage1_configs``, e.g.
+``mome_htl_two_stage_synthetic``) starts its experts from the best
+checkpoints of its stage-1 configs' runs of the same split (the single
+experts, trained first if they are not in the list), as
+``tools/train_two_stage.sh`` does. Generates the data
+(``annotations_per_class=6``) if DIR does not exist.
 """
 import argparse
 import json
@@ -23,6 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
+
+from mmengine.config import Config
 
 import mome_mmaction  # noqa: F401
 from mome_mmaction.datasets import make_synthetic_driveact
@@ -43,6 +49,13 @@ MODALITIES = ('rgb', 'ir', 'depth')
 
 def config_file(config: str) -> Path:
     return REPO_ROOT / 'configs' / 'synthetic' / f'{config}.py'
+
+
+def stage1_configs(config: str) -> Dict[str, str]:
+    """``{modality: stage-1 config name}`` of a two-stage config, else {}."""
+    stages = Config.fromfile(str(config_file(config))).get(
+        'stage1_configs', None) or {}
+    return {modality: Path(path).stem for modality, path in stages.items()}
 
 
 def run(*args) -> None:
@@ -138,6 +151,13 @@ def main() -> None:
     if any(config in RUS_CONFIGS for config in configs) and (
             GATE_CONFIG not in configs):
         configs.insert(0, GATE_CONFIG)  # its experts give the RUS file
+    stages = {config: stage1_configs(config) for config in configs}
+    for stage1 in sorted({
+            name
+            for names in stages.values() for name in names.values()
+    }):
+        if stage1 not in configs:  # trained before the two-stage configs
+            configs.insert(0, stage1)
     results: Dict[str, List[Dict]] = {config: [] for config in configs}
     for split in args.splits:
         options = [f'randomness.seed={args.seed}'] + [
@@ -166,6 +186,11 @@ def main() -> None:
                     config_file(config), results[GATE_CONFIG][-1]['best'],
                     '--out', rus_file, '--cfg-options', *options)
                 extra = [f'model.cls_head.rus_file={rus_file}']
+            extra += [
+                f'model.expert_checkpoints.{modality}='
+                f'{results[stage1][-1]["best"]}'
+                for modality, stage1 in stages.get(config, {}).items()
+            ]
             metrics = train_and_test(config, run_dir, options + extra)
             results[config].append(metrics)
             print(f'split {split} {config}: Top-1 '
