@@ -1,10 +1,10 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
+from .deep_supervision_loss import build_block_classifiers
 from .token_distributions import (check_block_tokens, softmax_kl_divergence,
                                   teacher_distribution)
 
@@ -124,13 +124,8 @@ class ClassTokenSelfDistillLoss(BaseModule):
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.num_experts = num_experts
-        # block_classifiers[n][l]: classifier of expert n, block l+1.
-        self.block_classifiers = nn.ModuleList([
-            nn.ModuleList([
-                nn.Linear(in_channels, num_classes)
-                for _ in range(num_blocks - 1)
-            ]) for _ in range(num_experts)
-        ])
+        self.block_classifiers = build_block_classifiers(
+            in_channels, num_classes, num_blocks, num_experts)
 
     @property
     def requires_cls_scores(self) -> bool:

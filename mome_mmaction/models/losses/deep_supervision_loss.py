@@ -9,6 +9,22 @@ from mmaction.registry import MODELS
 from .token_distributions import check_block_tokens, check_labels
 
 
+def build_block_classifiers(in_channels: int, num_classes: int,
+                            num_blocks: int, num_experts: int) -> nn.ModuleList:
+    """One linear classifier (C -> K) per expert and non-final block.
+
+    Returns:
+        nn.ModuleList: ``classifiers[n][l]`` classifies the class token
+        (B, C) of expert n, block l+1 (l < num_blocks - 1).
+    """
+    return nn.ModuleList([
+        nn.ModuleList([
+            nn.Linear(in_channels, num_classes)
+            for _ in range(num_blocks - 1)
+        ]) for _ in range(num_experts)
+    ])
+
+
 @MODELS.register_module()
 class DeepSupervisionLoss(BaseModule):
     """Deep supervision: an auxiliary classifier on every shallower block.
@@ -50,13 +66,8 @@ class DeepSupervisionLoss(BaseModule):
         self.num_blocks = num_blocks
         self.num_experts = num_experts
         self.loss_weight = loss_weight
-        # block_classifiers[n][l]: classifier of expert n, block l+1.
-        self.block_classifiers = nn.ModuleList([
-            nn.ModuleList([
-                nn.Linear(in_channels, num_classes)
-                for _ in range(num_blocks - 1)
-            ]) for _ in range(num_experts)
-        ])
+        self.block_classifiers = build_block_classifiers(
+            in_channels, num_classes, num_blocks, num_experts)
 
     def forward(
             self,
