@@ -10,7 +10,8 @@ from .token_distributions import check_block_tokens, check_labels
 
 
 def build_block_classifiers(in_channels: int, num_classes: int,
-                            num_blocks: int, num_experts: int) -> nn.ModuleList:
+                            num_blocks: int,
+                            num_experts: int) -> nn.ModuleList:
     """One linear classifier (C -> K) per expert and non-final block.
 
     Returns:
