@@ -46,7 +46,7 @@ def reference_htl(block_cls,
                   expert_outputs,
                   block_weights,
                   inter_reduction='mean',
-                  intra_cls_teacher='last_block'):
+                  intra_cls_teacher='expert_output'):
     """The formulas of SYSTEM.md section 2, loop by loop."""
     num_experts, num_blocks = len(block_cls), len(block_cls[0])
     batch_size, _, channels = expert_outputs.shape
@@ -104,7 +104,8 @@ def test_identical_block_tokens_give_zero_intra():
     block_cls, block_st, expert_outputs = make_tokens(3, 4)
     block_cls = [[blocks[-1].clone() for _ in blocks] for blocks in block_cls]
     block_st = [[blocks[-1].clone() for _ in blocks] for blocks in block_st]
-    losses = build_htl()(block_cls, block_st, expert_outputs)
+    losses = build_htl(intra_cls_teacher='last_block')(block_cls, block_st,
+                                                       expert_outputs)
     assert losses['loss_htl_intra'].item() == 0.
     assert losses['loss_htl_inter'].item() > 0.
 
@@ -161,18 +162,19 @@ def test_inter_reductions_by_hand():
 
 
 def test_expert_output_teacher_is_the_expert_output():
-    """With intra_cls_teacher='expert_output', student class tokens equal
+    """With intra_cls_teacher='expert_output' (the default), student class tokens equal
     to the expert's output (and ST tokens to the deepest block's) give 0;
     the deepest block's class token no longer matters."""
     block_cls, block_st, expert_outputs = make_tokens(2, 3)
     block_cls = [[expert_outputs[:, n].clone() for _ in range(2)] +
                  [torch.randn(2, 8)] for n in range(2)]
     block_st = [[blocks[-1].clone() for _ in blocks] for blocks in block_st]
-    htl = build_htl(num_blocks=3, intra_cls_teacher='expert_output')
+    htl = build_htl(num_blocks=3)
+    assert htl.intra_cls_teacher == 'expert_output'
     losses = htl(block_cls, block_st, expert_outputs)
     assert losses['loss_htl_intra'].item() == 0.
-    assert build_htl(num_blocks=3)(block_cls, block_st,
-                                   expert_outputs)['loss_htl_intra'] > 0
+    assert build_htl(num_blocks=3, intra_cls_teacher='last_block')(
+        block_cls, block_st, expert_outputs)['loss_htl_intra'] > 0
 
 
 def test_expert_output_teacher_detached_by_default():
@@ -182,6 +184,13 @@ def test_expert_output_teacher_detached_by_default():
     assert expert_outputs.grad is None
     assert block_cls[0][-1].grad is None  # the last block teaches ST only
     assert block_cls[0][0].grad.abs().sum() > 0
+
+
+def test_expert_output_teacher_needs_the_block_width():
+    block_cls, block_st, expert_outputs = make_tokens(2, 3)
+    with pytest.raises(ValueError, match="'last_block' for a backbone"):
+        build_htl(num_blocks=3)(block_cls, block_st,
+                                torch.cat([expert_outputs] * 2, dim=2))
 
 
 def test_fixed_block_weights():
@@ -231,7 +240,9 @@ def test_teacher_detached_by_default():
 def test_teacher_gradients_when_not_detached_match_autograd():
     """Fused KL gradients equal plain log_softmax autograd, teacher too."""
     tokens = make_tokens(2, 3, requires_grad=True, seed=3)
-    losses = build_htl(num_blocks=3, detach_teacher=False)(*tokens)
+    losses = build_htl(
+        num_blocks=3, detach_teacher=False,
+        intra_cls_teacher='last_block')(*tokens)
     (losses['loss_htl_intra'] + losses['loss_htl_inter']).backward()
     reference_tokens = make_tokens(2, 3, requires_grad=True, seed=3)
     block_cls, block_st, expert_outputs = reference_tokens
