@@ -169,7 +169,10 @@ class MoMERecognizer(BaseRecognizer):
             for name in self.modalities
         }
         # int(): under torch.jit tracing (FLOP counters) sizes are tensors
-        batch_sizes = {name: int(clip.shape[0]) for name, clip in clips.items()}
+        batch_sizes = {
+            name: int(clip.shape[0])
+            for name, clip in clips.items()
+        }
         if len(set(batch_sizes.values())) > 1:
             raise ValueError('Every modality needs the same batch size and '
                              f'number of clips, got {batch_sizes}')

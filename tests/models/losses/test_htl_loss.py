@@ -162,9 +162,9 @@ def test_inter_reductions_by_hand():
 
 
 def test_expert_output_teacher_is_the_expert_output():
-    """With intra_cls_teacher='expert_output' (the default), student class tokens equal
-    to the expert's output (and ST tokens to the deepest block's) give 0;
-    the deepest block's class token no longer matters."""
+    """With intra_cls_teacher='expert_output' (the default), student class
+    tokens equal to the expert's output (and ST tokens to the deepest
+    block's) give 0; the deepest block's class token no longer matters."""
     block_cls, block_st, expert_outputs = make_tokens(2, 3)
     block_cls = [[expert_outputs[:, n].clone() for _ in range(2)] +
                  [torch.randn(2, 8)] for n in range(2)]
