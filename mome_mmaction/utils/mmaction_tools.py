@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import mmaction
+import torch.distributed as torch_dist
 
 
 def mmaction_tool_path(relative_path: str) -> Path:
@@ -27,8 +28,15 @@ def run_mmaction_tool(relative_path: str) -> None:
 
     The caller imports ``mome_mmaction`` first, so the stack fixes, the safe
     checkpoint loader and our registered components are in place, and the
-    tool keeps MMAction2's exact command-line interface.
+    tool keeps MMAction2's exact command-line interface. A process group the
+    tool started is destroyed when it returns: left to interpreter exit, a
+    gloo group's threads sometimes aborted a finished ``dist_test.sh``
+    process ("terminate called without an active exception", SIGABRT).
     """
     path = mmaction_tool_path(relative_path)
     sys.argv[0] = str(path)
-    runpy.run_path(str(path), run_name='__main__')
+    try:
+        runpy.run_path(str(path), run_name='__main__')
+    finally:
+        if torch_dist.is_available() and torch_dist.is_initialized():
+            torch_dist.destroy_process_group()
