@@ -1,4 +1,6 @@
 """Run MMAction2's own command-line tools with mome_mmaction loaded."""
+import logging
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -28,15 +30,24 @@ def run_mmaction_tool(relative_path: str) -> None:
 
     The caller imports ``mome_mmaction`` first, so the stack fixes, the safe
     checkpoint loader and our registered components are in place, and the
-    tool keeps MMAction2's exact command-line interface. A process group the
-    tool started is destroyed when it returns: left to interpreter exit, a
-    gloo group's threads sometimes aborted a finished ``dist_test.sh``
-    process ("terminate called without an active exception", SIGABRT).
+    tool keeps MMAction2's exact command-line interface.
+
+    A process of a distributed launch (``torchrun`` sets ``LOCAL_RANK``)
+    that finished its tool destroys its process group, flushes its logs and
+    streams and leaves with exit code 0 at once: left to the interpreter's
+    teardown, native threads (gloo, video readers) made about half of the
+    finished 2-process ``dist_test.sh`` runs abort with "terminate called
+    without an active exception" (SIGABRT), failing a job whose results
+    were already written.
     """
     path = mmaction_tool_path(relative_path)
     sys.argv[0] = str(path)
-    try:
-        runpy.run_path(str(path), run_name='__main__')
-    finally:
-        if torch_dist.is_available() and torch_dist.is_initialized():
-            torch_dist.destroy_process_group()
+    runpy.run_path(str(path), run_name='__main__')
+    if 'LOCAL_RANK' not in os.environ:
+        return
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
