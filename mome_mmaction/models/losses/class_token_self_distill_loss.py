@@ -4,7 +4,7 @@ import torch
 from mmengine.model import BaseModule
 
 from mmaction.registry import MODELS
-from .deep_supervision_loss import build_block_classifiers
+from .deep_supervision_loss import build_block_classifiers, classify_blocks
 from .token_distributions import (check_block_tokens, softmax_kl_divergence,
                                   teacher_distribution)
 
@@ -161,7 +161,10 @@ class ClassTokenSelfDistillLoss(BaseModule):
                 block_cls_tokens, 'block_cls_tokens', self.num_blocks,
                 self.num_experts)
             teachers = self._prediction_teachers(cls_scores, batch_size)
-            students = self._block_logits(block_cls_tokens)
+            students = classify_blocks(block_cls_tokens,
+                                       self.block_classifiers,
+                                       self.in_channels,
+                                       'ClassTokenSelfDistillLoss')
         else:
             num_experts, _ = check_block_tokens(block_cls_tokens,
                                                 'block_cls_tokens',
@@ -204,25 +207,3 @@ class ClassTokenSelfDistillLoss(BaseModule):
         if cls_scores.dim() == 2:
             return [cls_scores] * self.num_experts
         return list(cls_scores.unbind(dim=1))
-
-    def _block_logits(
-        self, block_cls_tokens: Sequence[Sequence[torch.Tensor]]
-    ) -> List[List[torch.Tensor]]:
-        """Classify every expert's intermediate class tokens.
-
-        Returns:
-            list[list[torch.Tensor]]: Over experts, over blocks 1..L-1,
-            logits (B, K).
-        """
-        block_logits = []
-        for cls_tokens, classifiers in zip(block_cls_tokens,
-                                           self.block_classifiers):
-            expert_logits = []
-            for tokens, classifier in zip(cls_tokens[:-1], classifiers):
-                if tokens.dim() != 2 or tokens.shape[-1] != self.in_channels:
-                    raise ValueError('ClassTokenSelfDistillLoss: class '
-                                     f'tokens must be (B, {self.in_channels})'
-                                     f', got {tuple(tokens.shape)}')
-                expert_logits.append(classifier(tokens))
-            block_logits.append(expert_logits)
-        return block_logits

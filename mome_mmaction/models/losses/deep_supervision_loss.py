@@ -1,4 +1,4 @@
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -24,6 +24,34 @@ def build_block_classifiers(in_channels: int, num_classes: int,
             for _ in range(num_blocks - 1)
         ]) for _ in range(num_experts)
     ])
+
+
+def classify_blocks(block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+                    classifiers: nn.ModuleList, in_channels: int,
+                    owner: str) -> List[List[torch.Tensor]]:
+    """Classify every expert's non-final block class tokens.
+
+    Args:
+        block_cls_tokens: List over experts of lists over blocks (L) of class
+            tokens (B, C).
+        classifiers (nn.ModuleList): From :func:`build_block_classifiers`.
+        in_channels (int): Expected C.
+        owner (str): The loss, for error messages.
+
+    Returns:
+        list[list[torch.Tensor]]: Over experts, over blocks 1..L-1, logits
+        (B, K).
+    """
+    block_logits = []
+    for cls_tokens, expert_classifiers in zip(block_cls_tokens, classifiers):
+        expert_logits = []
+        for tokens, classifier in zip(cls_tokens[:-1], expert_classifiers):
+            if tokens.dim() != 2 or tokens.shape[-1] != in_channels:
+                raise ValueError(f'{owner}: class tokens must be (B, '
+                                 f'{in_channels}), got {tuple(tokens.shape)}')
+            expert_logits.append(classifier(tokens))
+        block_logits.append(expert_logits)
+    return block_logits
 
 
 @MODELS.register_module()
@@ -92,15 +120,11 @@ class DeepSupervisionLoss(BaseModule):
                                            'block_cls_tokens', self.num_blocks,
                                            self.num_experts)
         labels = check_labels(labels, batch_size, 'DeepSupervisionLoss')
-        block_losses = []
-        for cls_tokens, classifiers in zip(block_cls_tokens,
-                                           self.block_classifiers):
-            for tokens, classifier in zip(cls_tokens[:-1], classifiers):
-                if tokens.shape[-1] != self.in_channels or tokens.dim() != 2:
-                    raise ValueError('DeepSupervisionLoss: class tokens must '
-                                     f'be (B, {self.in_channels}), got '
-                                     f'{tuple(tokens.shape)}')
-                block_losses.append(
-                    F.cross_entropy(classifier(tokens).float(), labels))
+        block_losses = [
+            F.cross_entropy(logits.float(), labels)
+            for expert_logits in classify_blocks(
+                block_cls_tokens, self.block_classifiers, self.in_channels,
+                'DeepSupervisionLoss') for logits in expert_logits
+        ]
         return dict(loss_deep_sup=self.loss_weight *
                     torch.stack(block_losses).mean())
