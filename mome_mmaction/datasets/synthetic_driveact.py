@@ -234,6 +234,20 @@ def chunk_condition(chunk: Dict) -> str:
         sorted(set(failures.values())))
 
 
+def synthetic_conditions(data_root: Union[str, Path]) -> Dict[tuple, str]:
+    """(participant_id, recording, annotation_id, chunk_id) -> sensing
+    condition (:func:`chunk_condition`) of every chunk of the synthetic
+    data at ``data_root`` (its ``synthetic_driveact.json``)."""
+    meta_file = Path(data_root) / 'synthetic_driveact.json'
+    if not meta_file.is_file():
+        raise FileNotFoundError(
+            f'{meta_file} does not exist: sensing conditions are known only '
+            'for data written by tools/data/make_synthetic_driveact.py')
+    return {(chunk['participant_id'], chunk['recording'],
+             chunk['annotation_id'], chunk['chunk_id']): chunk_condition(chunk)
+            for chunk in json.loads(meta_file.read_text())['chunks']}
+
+
 def _draw_failures(rng: np.random.Generator, views: Sequence[str],
                    corrupt_prob: float,
                    difficulty: float) -> Dict[str, str]:

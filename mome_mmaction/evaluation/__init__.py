@@ -1,4 +1,5 @@
-from .gate_report import (confusion_matrix, per_class_table,
+from .gate_report import (CHUNK_KEYS, confusion_matrix, per_class_table,
+                          per_condition_table, prediction_conditions,
                           predictions_to_arrays, write_gate_report)
 from .metrics import GateWeightMetric
 from .paper_results import PAPER_MOME_HTL_SPLIT0, PAPER_RESULTS, PaperResult
@@ -6,8 +7,9 @@ from .split_report import (read_split_metrics, report_rows, summarize_run,
                            to_markdown, write_csv)
 
 __all__ = [
-    'confusion_matrix', 'GateWeightMetric', 'PAPER_MOME_HTL_SPLIT0',
-    'PAPER_RESULTS', 'PaperResult', 'per_class_table',
+    'CHUNK_KEYS', 'confusion_matrix', 'GateWeightMetric',
+    'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult',
+    'per_class_table', 'per_condition_table', 'prediction_conditions',
     'predictions_to_arrays', 'read_split_metrics', 'report_rows',
     'summarize_run', 'to_markdown', 'write_csv', 'write_gate_report'
 ]

@@ -1,6 +1,6 @@
 """Per-class gate weights and confusion matrix from dumped predictions."""
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -62,13 +62,72 @@ def per_class_table(arrays: Dict[str, np.ndarray], classes: Sequence[str],
     return rows
 
 
-def write_gate_report(predictions: Sequence[Dict], classes: Sequence[str],
-                      modalities: Sequence[str], out_dir: Path) -> List[Path]:
+#: The metainfo keys naming a prediction's Drive&Act chunk.
+CHUNK_KEYS = ('participant_id', 'recording', 'annotation_id', 'chunk_id')
+
+
+def prediction_conditions(predictions: Sequence[Dict],
+                          chunk_conditions: Dict[tuple, str]) -> List[str]:
+    """The sensing condition of each prediction's chunk.
+
+    Args:
+        predictions (Sequence[dict]): Dumped data samples carrying
+            :data:`CHUNK_KEYS` (``PackActionInputs(meta_keys=...)``, as the
+            synthetic configs' test pipeline does).
+        chunk_conditions (dict): (participant_id, recording, annotation_id,
+            chunk_id) -> condition, e.g. from
+            :func:`mome_mmaction.datasets.synthetic_conditions`.
+
+    Returns:
+        list[str]: One condition per prediction.
+    """
+    conditions = []
+    for index, sample in enumerate(predictions):
+        missing = [key for key in CHUNK_KEYS if key not in sample]
+        if missing:
+            raise KeyError(
+                f'prediction {index} has no {missing}; add them to '
+                'PackActionInputs(meta_keys=...) in the test pipeline')
+        key = tuple(sample[name] for name in CHUNK_KEYS)
+        if key not in chunk_conditions:
+            raise KeyError(f'prediction {index}: chunk {key} is not in the '
+                           'metadata of the sensing conditions')
+        conditions.append(chunk_conditions[key])
+    return conditions
+
+
+def per_condition_table(arrays: Dict[str, np.ndarray],
+                        conditions: Sequence[str],
+                        modalities: Sequence[str]) -> List[List]:
+    """Header plus a row per sensing condition (``clean`` first, then by
+    name): samples, accuracy and mean gate weight per modality."""
+    rows = [['condition', 'samples', 'top1'] +
+            [f'gate {m}' for m in modalities]]
+    conditions = np.asarray(conditions)
+    for condition in sorted(set(conditions.tolist()),
+                            key=lambda name: (name != 'clean', name)):
+        mask = conditions == condition
+        accuracy = float(np.mean(arrays['predicted'][mask] ==
+                                 arrays['labels'][mask]))
+        weights = arrays['gate_weights'][mask].mean(axis=0)
+        rows.append([condition, int(mask.sum()), round(accuracy, 4)] +
+                    [round(float(w), 4) for w in weights])
+    return rows
+
+
+def write_gate_report(predictions: Sequence[Dict],
+                      classes: Sequence[str],
+                      modalities: Sequence[str],
+                      out_dir: Path,
+                      conditions: Optional[Sequence[str]] = None
+                      ) -> List[Path]:
     """Write the gate tables and plots into ``out_dir``.
 
     Files: ``gate_weights_per_class.csv`` / ``.md`` / ``.png`` (stacked bars
-    of the mean weight per modality for each class) and
-    ``confusion_matrix.csv`` / ``.png`` (rows normalized to 1).
+    of the mean weight per modality for each class),
+    ``confusion_matrix.csv`` / ``.png`` (rows normalized to 1) and, given
+    each prediction's sensing condition (:func:`prediction_conditions`),
+    ``gate_weights_per_condition.csv`` / ``.md``.
 
     Returns:
         list[Path]: The files written.
@@ -126,4 +185,11 @@ def write_gate_report(predictions: Sequence[Dict], classes: Sequence[str],
     figure.tight_layout()
     figure.savefig(files[4], dpi=120)
     plt.close(figure)
+    if conditions is not None:
+        rows = per_condition_table(arrays, conditions, modalities)
+        files += [out_dir / 'gate_weights_per_condition.csv',
+                  out_dir / 'gate_weights_per_condition.md']
+        write_csv(rows, files[-2])
+        files[-1].write_text(
+            to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')
     return files

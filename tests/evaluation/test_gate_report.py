@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mome_mmaction.evaluation import (confusion_matrix, predictions_to_arrays,
-                                      write_gate_report)
+from mome_mmaction.evaluation import (confusion_matrix, prediction_conditions,
+                                      predictions_to_arrays, write_gate_report)
 
 
 def fake_predictions():
@@ -48,3 +48,28 @@ def test_predictions_without_gate_weights_are_refused(tmp_path):
     with pytest.raises(ValueError, match='modalities'):
         write_gate_report(fake_predictions(), ['a', 'b', 'c'],
                           ('rgb', 'ir', 'depth'), tmp_path)
+
+
+def test_gate_weights_per_sensing_condition(tmp_path):
+    samples = fake_predictions()
+    for index, sample in enumerate(samples):
+        sample.update(participant_id=1, recording='vp1/run1', chunk_id=0,
+                      annotation_id=index)
+    chunk_conditions = {(1, 'vp1/run1', 0, 0): 'kinect_ir:noise',
+                        (1, 'vp1/run1', 1, 0): 'clean',
+                        (1, 'vp1/run1', 2, 0): 'kinect_ir:noise',
+                        (1, 'vp1/run1', 3, 0): 'clean'}
+    conditions = prediction_conditions(samples, chunk_conditions)
+    assert conditions == ['kinect_ir:noise', 'clean'] * 2
+    write_gate_report(samples, ['drinking', 'eating', 'writing'],
+                      ('rgb', 'ir'), tmp_path, conditions)
+    rows = list(csv.reader(open(tmp_path / 'gate_weights_per_condition.csv')))
+    assert rows == [['condition', 'samples', 'top1', 'gate rgb', 'gate ir'],
+                    ['clean', '2', '0.5', '0.45', '0.55'],
+                    ['kinect_ir:noise', '2', '1.0', '0.45', '0.55']]
+    del samples[1]['recording']
+    with pytest.raises(KeyError, match=r"prediction 1 has no \['recording'\]"):
+        prediction_conditions(samples, chunk_conditions)
+    samples[1]['recording'] = 'vp9/other'
+    with pytest.raises(KeyError, match='not in the metadata'):
+        prediction_conditions(samples, chunk_conditions)

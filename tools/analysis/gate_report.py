@@ -5,7 +5,10 @@ Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
 (dumping the predictions to ``DIR/predictions.pkl``); with a dump from
 ``tools/test.py CONFIG CKPT --dump DUMP.pkl`` it only reads it. Writes
 ``gate_weights_per_class.{csv,md,png}`` and ``confusion_matrix.{csv,png}``
-into DIR (default: ``work_dirs/<config name>/gate_report``).
+into DIR (default: ``work_dirs/<config name>/gate_report``) and, for the
+synthetic data (its ``synthetic_driveact.json`` in the test set's
+data_root), ``gate_weights_per_condition.{csv,md}``: accuracy and gate
+weights per sensing condition (clean, each camera's failures).
 """
 import argparse
 from pathlib import Path
@@ -14,8 +17,9 @@ from mmengine.config import Config, DictAction
 from mmengine.fileio import load
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
-from mome_mmaction.evaluation import write_gate_report
+from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
+                                    synthetic_conditions)
+from mome_mmaction.evaluation import prediction_conditions, write_gate_report
 from mome_mmaction.evaluation.robustness import evaluate_case
 
 
@@ -41,9 +45,17 @@ def main() -> None:
                       dump_file=str(dump_file))
     classes = (cfg.test_dataloader.dataset.get('classes')
                or DRIVEACT_MIDLEVEL_CLASSES)
-    files = write_gate_report(load(str(dump_file)), classes,
-                              tuple(cfg.model.modalities), out_dir)
+    predictions = load(str(dump_file))
+    data_root = Path(cfg.test_dataloader.dataset.get('data_root', ''))
+    conditions = None
+    if (data_root / 'synthetic_driveact.json').is_file():
+        conditions = prediction_conditions(predictions,
+                                           synthetic_conditions(data_root))
+    files = write_gate_report(predictions, classes,
+                              tuple(cfg.model.modalities), out_dir, conditions)
     print(f"{(out_dir / 'gate_weights_per_class.md').read_text()}")
+    if conditions is not None:
+        print(f"{(out_dir / 'gate_weights_per_condition.md').read_text()}")
     print('wrote ' + ', '.join(str(path) for path in files))
 
 
