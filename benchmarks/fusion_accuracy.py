@@ -2,9 +2,12 @@
 
 Usage: ``python benchmarks/fusion_accuracy.py [--splits 0 1 2] [--epochs N]
 [--data-root DIR] [--configs NAME ...] [--work-dir DIR] [--reuse]``.
-Trains each config under ``configs/synthetic/`` (single-modality experts,
-early fusion, late fusion, input-gated MoE, MoME, MoME+HTL, interaction
-experts and RUS-guided MoE by default) with the same seed and schedule
+On the harder synthetic Drive&Act (``--preset hard`` of
+tools/data/make_synthetic_driveact.py), every expert starting from the
+pretrained tiny expert, trains each config under ``configs/synthetic/``
+(single-modality experts, early fusion, late fusion (one- and two-stage),
+input-gated MoE, MoME, MoME+MoDE, MoME+HTL (one- and two-stage),
+interaction experts and RUS-guided MoE by default) with the same seed and schedule
 through ``tools/train.py``, tests its best checkpoint on the test split
 with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits, with
 the standard deviation when there are several), the mean gate weights, the
@@ -17,8 +20,9 @@ not in the list. A two-stage config (``stage1_configs``, e.g.
 ``mome_htl_two_stage_synthetic``) starts its experts from the best
 checkpoints of its stage-1 configs' runs of the same split (the single
 experts, trained first if they are not in the list), as
-``tools/train_two_stage.sh`` does. Generates the data
-(``annotations_per_class=6``) if DIR does not exist.
+``tools/train_two_stage.sh`` does. Generates the data if DIR does not
+exist. ``single_<m>_scratch_synthetic`` trains an expert from scratch: next
+to ``single_<m>_synthetic`` it measures what the pretraining gives.
 """
 import argparse
 import json
@@ -31,14 +35,17 @@ from typing import Dict, List, Optional
 from mmengine.config import Config
 
 import mome_mmaction  # noqa: F401
-from mome_mmaction.datasets import make_synthetic_driveact
+from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD,
+                                    make_synthetic_driveact)
 from mome_mmaction.evaluation import to_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
                    'single_depth_synthetic', 'early_fusion_synthetic',
-                   'late_fusion_synthetic', 'input_gated_moe_synthetic',
-                   'mome_synthetic', 'mome_htl_synthetic',
+                   'late_fusion_synthetic', 'late_fusion_two_stage_synthetic',
+                   'input_gated_moe_synthetic', 'mome_synthetic',
+                   'mome_mode_synthetic', 'mome_htl_synthetic',
+                   'mome_htl_two_stage_synthetic',
                    'interaction_experts_synthetic', 'rus_guided_moe_synthetic')
 #: The token voting gate: step-time ratios are relative to this config.
 GATE_CONFIG = 'mome_synthetic'
@@ -131,10 +138,11 @@ def main() -> None:
     parser.add_argument(
         '--epochs',
         type=int,
-        help='training epochs (default: the configs\' schedule, 50)')
+        help='training epochs (default: the configs\' schedule, 10)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', type=Path,
-                        default=REPO_ROOT / 'data' / 'synthetic_driveact')
+                        default=REPO_ROOT / 'data' /
+                        'synthetic_driveact_hard')
     parser.add_argument('--work-dir', type=Path,
                         default=REPO_ROOT / 'work_dirs' / 'fusion_accuracy')
     parser.add_argument(
@@ -146,7 +154,7 @@ def main() -> None:
     args = parser.parse_args()
     data_root = args.data_root.resolve()
     if not data_root.exists():
-        make_synthetic_driveact(data_root, seed=0, annotations_per_class=6)
+        make_synthetic_driveact(data_root, seed=0, **SYNTHETIC_DRIVEACT_HARD)
     configs = list(args.configs)
     if any(config in RUS_CONFIGS for config in configs) and (
             GATE_CONFIG not in configs):

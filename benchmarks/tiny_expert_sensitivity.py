@@ -2,7 +2,7 @@
 
 Prints, for the model of
 ``configs/pretrain/uniformerv2_tiny_motion_pretrain.py`` (``Recognizer3D``,
-UniFormerV2 64x64x8, patch 8, width 128, 4 blocks):
+UniFormerV2 64x64x8, patch 16, width 128, 4 blocks):
 
 - its parameter count and the fp32 size of its backbone weights;
 - one training step (forward, backward, AdamW) at batch 8: the fastest

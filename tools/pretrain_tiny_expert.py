@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
         help='training work dir')
     parser.add_argument(
         '--workers', type=int, default=2, help='processes writing the corpus')
-    parser.add_argument('--videos-per-class', type=int, default=40)
+    parser.add_argument('--videos-per-class', type=int, default=120)
     parser.add_argument('--val-videos-per-class', type=int, default=8)
     parser.add_argument(
         '--cfg-options',

@@ -4,7 +4,7 @@
 # stage-1 best checkpoint:
 #   tools/train_two_stage.sh \
 #       configs/synthetic/mome_htl_two_stage_synthetic.py 1
-# Stage 2 keeps the one-stage schedule (50 epochs, lr 1e-3), so the two
+# Stage 2 keeps the one-stage schedule (10 epochs, lr 5e-4), so the two
 # recipes differ only in where the experts start.
 _base_ = ['./mome_htl_synthetic.py']
 

@@ -5,6 +5,6 @@ _base_ = ['./mome_synthetic.py']
 model = dict(
     htl_loss=dict(
         type='MoDELoss',
-        in_channels=64,
+        in_channels=_base_.tiny_expert_channels,
         num_classes=_base_.num_classes,
         num_experts=3))

@@ -9,11 +9,16 @@ _base_ = [
     '../_base_/models/rus_guided_moe_uniformerv2_tiny.py',
     '../_base_/datasets/synthetic_driveact.py',
     '../_base_/schedules/adamw_cosine_cpu_demo.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
+    '../_base_/models/tiny_pretrained_expert.py'
 ]
 
 model = dict(
-    cls_head=dict(num_classes=_base_.num_classes),
+    backbone=_base_.tiny_expert_backbone,
+    shared_expert_init=False,
+    cls_head=dict(
+        num_classes=_base_.num_classes,
+        in_channels=_base_.tiny_expert_channels),
     data_preprocessor=_base_.driveact_data_preprocessor)
 default_hooks = dict(
     logger=dict(interval=5),

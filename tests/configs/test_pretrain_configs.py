@@ -1,4 +1,6 @@
 """configs/pretrain/: the tiny expert's motion pretraining."""
+from pathlib import Path
+
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -7,19 +9,29 @@ from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
 from tests.conftest import REPO_ROOT
 
 CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
-MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p8_w128.py'
+MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p16_w128.py'
 
 
 def test_pretraining_matches_the_corpus_and_the_shared_backbone():
     cfg = Config.fromfile(CONFIG)
     assert cfg.model.type == 'Recognizer3D'
-    assert cfg.model.backbone == Config.fromfile(MODEL_BASE).model.backbone
     backbone = cfg.model.backbone
+    expert = Config.fromfile(MODEL_BASE).model.backbone
+    # The tiny expert's architecture, trained from scratch: no Pretrained
+    # init here (this run makes the file the expert's init_cfg loads).
+    assert {k: v for k, v in backbone.items() if k != 'init_cfg'} == {
+        k: v for k, v in expert.items() if k != 'init_cfg'}
+    assert [init.type for init in backbone.init_cfg] == [
+        'TruncNormal', 'Constant']
+    pretrained = expert.init_cfg[-1]
+    assert (pretrained.type, pretrained.prefix) == ('Pretrained', 'backbone.')
+    assert Path(pretrained.checkpoint).resolve() == (
+        REPO_ROOT / 'checkpoints/uniformerv2_tiny_motion_pretrain.pth')
     assert (backbone.input_resolution, backbone.patch_size, backbone.width,
-            backbone.layers, backbone.t_size) == (64, 8, 128, 4, 8)
+            backbone.layers, backbone.t_size) == (64, 16, 128, 4, 8)
     assert len(backbone.mlp_dropout) == backbone.n_layers == len(
         backbone.return_list)
-    assert not backbone.clip_pretrained and 'init_cfg' not in backbone
+    assert not backbone.clip_pretrained
     assert cfg.model.cls_head.num_classes == len(MOTION_PRETRAINING_CLASSES)
     assert cfg.model.cls_head.in_channels == backbone.n_dim == backbone.width
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

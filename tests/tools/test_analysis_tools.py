@@ -127,5 +127,9 @@ def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
     assert len(weights) == 3 and sum(weights) == pytest.approx(1, abs=0.002)
     assert (work_dir / 'test' / 'predictions.pkl').is_file()
     assert (work_dir / 'gate_report' / 'gate_weights_per_class.png').is_file()
+    # The gate weights per sensing condition of the synthetic data.
+    table = result.stdout.split('[demo] per sensing condition (test split):')[1]
+    assert re.search(r'\| clean +\| \d+ +\| [\d.]+ +\| [\d.]+ ', table)
+    assert re.search(r'\| kinect_\w+:(dark|noise) +\| \d+', table)
     # evaluation shows a progress bar
     assert re.search(r'\d+/\d+, [\d.]+ task/s', result.stdout)

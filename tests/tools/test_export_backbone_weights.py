@@ -13,7 +13,7 @@ from mmaction.registry import MODELS
 from tests.conftest import REPO_ROOT
 
 TOOL = REPO_ROOT / 'tools' / 'export_backbone_weights.py'
-MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p8_w128.py'
+MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p16_w128.py'
 
 
 def _model(**backbone):

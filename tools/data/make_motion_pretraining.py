@@ -27,7 +27,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--videos-per-class',
         type=int,
-        default=40,
+        default=120,
         help='training clips per class')
     parser.add_argument(
         '--val-videos-per-class',
