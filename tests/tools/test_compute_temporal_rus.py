@@ -13,13 +13,18 @@ from ..conftest import REPO_ROOT, run_tool
 MODALITIES = ('rgb', 'ir', 'depth')
 
 
+#: The synthetic configs' experts: the pretrained tiny expert, 8 frames of
+#: 64x64, width 128.
+FRAMES, SIZE, WIDTH = 8, 64, 128
+
+
 def tiny_mome_checkpoint(path):
-    """A tiny MoME trained for two steps, saved as mmengine does."""
+    """The synthetic MoME (pretrained tiny experts) trained for two steps,
+    saved as mmengine does."""
     torch.manual_seed(0)
     model = MODELS.build(
         Config.fromfile(
-            str(REPO_ROOT / 'configs/_base_/models/'
-                'mome_uniformerv2_tiny.py')).model)
+            str(REPO_ROOT / 'configs/synthetic/mome_synthetic.py')).model)
     model.init_weights()
     optim_wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), 1e-3))
     for step in range(2):
@@ -27,7 +32,8 @@ def tiny_mome_checkpoint(path):
             dict(
                 inputs={
                     name:
-                    [torch.rand(1, 3, 4, 32, 32) * 255 for _ in range(2)]
+                    [torch.rand(1, 3, FRAMES, SIZE, SIZE) * 255
+                     for _ in range(2)]
                     for name in MODALITIES
                 },
                 data_samples=[
@@ -63,21 +69,22 @@ test_dataloader = dict(num_workers=0, persistent_workers=False,
         assert archive['modalities'].tolist() == list(MODALITIES)
     assert shapes == dict(
         modalities=(3, ),
-        U=(3, 4),
-        R=(3, 3, 4),
-        S=(3, 3, 4),
-        mi_single=(3, 4),
-        mi_pair=(3, 3, 4),
+        U=(3, FRAMES),
+        R=(3, 3, FRAMES),
+        S=(3, 3, FRAMES),
+        mi_single=(3, FRAMES),
+        mi_pair=(3, 3, FRAMES),
         label_entropy=(),
         lag=())
-    rus = load_temporal_rus(rus_file, num_modalities=3, num_frames=4)
+    rus = load_temporal_rus(rus_file, num_modalities=3, num_frames=FRAMES)
     assert all((rus[key] >= 0).all() for key in rus)
     # The config's head now builds with the file and runs on frame tokens.
     cfg = Config.fromfile(str(config))
     model = MODELS.build(cfg.model).eval()
     logits, routing_weights = model.cls_head(
-        torch.randn(2, 3, 64), frame_tokens=torch.randn(2, 3, 4, 64))
-    assert routing_weights.shape == (2, 3, 4, 4)
+        torch.randn(2, 3, WIDTH),
+        frame_tokens=torch.randn(2, 3, FRAMES, WIDTH))
+    assert routing_weights.shape == (2, 3, FRAMES, 4)
 
 
 def test_tool_refuses_checkpoint_without_experts(tmp_path):

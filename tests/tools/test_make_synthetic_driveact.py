@@ -229,6 +229,6 @@ def test_cli_preset_hard_writes_the_benchmark_setting(tmp_path,
     ])
     runpy.run_path(str(TOOL), run_name='__main__')
     meta = json.loads((tmp_path / 'synthetic_driveact.json').read_text())
-    assert meta['difficulty'] == 1.
+    assert meta["difficulty"] == 0.5
     assert meta['classes'] == list(SYNTHETIC_DRIVEACT_HARD_CLASSES)
     assert len(meta['chunks']) >= 3 * 10

@@ -10,7 +10,7 @@ splits and motion classes (see
 ``mome_mmaction.datasets.synthetic_driveact``). The same seed writes the
 same data. ``--preset hard`` writes the benchmark data of the synthetic
 configs (``configs/_base_/datasets/synthetic_driveact.py``: 10 classes,
-difficulty 1, per-camera failures); an option given after it overrides it.
+difficulty 0.5, per-camera failures); an option given after it overrides it.
 Without a preset: the 5 flip-invariant classes at difficulty 0.
 """
 import argparse
