@@ -78,7 +78,7 @@ VIEW_FAILURES: Dict[str, Tuple[str, ...]] = {
 }
 #: Keyword arguments of :func:`make_synthetic_driveact` for the benchmark
 #: data (``tools/data/make_synthetic_driveact.py OUT --preset hard``): 10
-#: classes, 6 participants, about 105 test chunks per split. Difficulty 0.5:
+#: classes, 6 participants, 95-108 test chunks per split. Difficulty 0.5:
 #: at 1, the pretrained tiny experts fine-tuned 10 epochs reach 23-36%
 #: Top-1 alone (rgb 28.0, ir 36.4, depth 23.4 on split 0); at 0.5, 28-41%.
 SYNTHETIC_DRIVEACT_HARD: Dict = dict(

@@ -5,7 +5,7 @@
 # (tools/demo.sh writes it when absent): 3 views, 10 motion classes (subtle
 # motions, distractors, per-camera failures, one or two views replaying
 # another activity; mome_mmaction/datasets/synthetic_driveact.py), about
-# 105 test chunks per split. 8 frames at 64x64 for the pretrained tiny
+# 95-108 test chunks per split. 8 frames at 64x64 for the pretrained tiny
 # expert (configs/_base_/models/tiny_pretrained_expert.py). No Flip: left
 # and right (fetching / placing an object) are different classes. A model
 # config inheriting this needs model.data_preprocessor =
