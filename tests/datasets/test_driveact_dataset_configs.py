@@ -11,7 +11,7 @@ CONFIGS = Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets'
 
 
 @pytest.mark.parametrize('name, frames, size', [
-    ('synthetic_driveact.py', 4, 32),
+    ('synthetic_driveact.py', 8, 64),
     ('driveact_rgb_ir_depth.py', 8, 224),
 ])
 @pytest.mark.parametrize('loader', ['train_dataloader', 'test_dataloader'])
@@ -43,7 +43,7 @@ def test_dataset_config_reads_only_the_views_it_packs(name):
 
 
 @pytest.mark.parametrize('prefix, frames, size', [
-    ('synthetic_driveact', 4, 32),
+    ('synthetic_driveact', 8, 64),
     ('driveact', 8, 224),
 ])
 @pytest.mark.parametrize('modality, view', [('rgb', 'kinect_color'),

@@ -18,7 +18,7 @@ SYNTHETIC_CONFIGS = Path(__file__).parents[2] / 'configs' / 'synthetic'
     ('rus_guided_moe_synthetic.py', [
         'loss_cls', 'loss_rus_uniqueness', 'loss_rus_redundancy',
         'loss_rus_synergy', 'loss_load_balance'
-    ], 'routing_weights', (3, 4, 4)),
+    ], 'routing_weights', (3, 8, 4)),  # 8 frames, 4 routed experts
 ])
 def test_head_trains_on_synthetic_driveact(config_name, loss_keys,
                                            prediction_field, shape,
@@ -27,9 +27,9 @@ def test_head_trains_on_synthetic_driveact(config_name, loss_keys,
     rus_file = save_temporal_rus(
         tmp_path / 'rus.npz',
         dict(
-            U=torch.rand(3, 4, generator=generator) * 0.2,
-            R=torch.rand(3, 3, 4, generator=generator) * 0.2,
-            S=torch.rand(3, 3, 4, generator=generator) * 0.2),
+            U=torch.rand(3, 8, generator=generator) * 0.2,
+            R=torch.rand(3, 3, 8, generator=generator) * 0.2,
+            S=torch.rand(3, 3, 8, generator=generator) * 0.2),
         ('rgb', 'ir', 'depth'))
     cfg = Config.fromfile(str(SYNTHETIC_CONFIGS / config_name))
     if 'rus_file' in cfg.model.cls_head:

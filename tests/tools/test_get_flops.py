@@ -29,5 +29,5 @@ def test_early_fusion_and_the_clip_size_from_the_config():
     small, _ = flops_and_params('synthetic/early_fusion_synthetic.py')
     large, _ = flops_and_params('synthetic/early_fusion_synthetic.py',
                                 '--cfg-options',
-                                'model.backbone.input_resolution=64')
+                                'model.backbone.input_resolution=128')
     assert large > 3 * small  # 4x the patches
