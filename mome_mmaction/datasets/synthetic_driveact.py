@@ -19,11 +19,12 @@ actor loses contrast and varies in size and place per annotation, distractor
 squares drift in every view, camera noise grows, and the failures differ per
 camera (:data:`VIEW_FAILURES`: low light or glare in colour, noise or a
 frozen image under live noise in IR, dropout holes or a frozen image in
-depth) and may
-mislead: a ``replay`` view shows another activity (a stale stream, torn
-across a random row), in some clips two views at once so that only the
-third is right. Each chunk's ``condition`` in the metadata names what
-happened (:func:`chunk_condition`). Every frame carries its recording instant as a binary band in its top
+depth) and may mislead: a ``replay`` view shows another activity (a stale
+stream, torn across a random row), in some clips two views at once so that
+only the third is right. Each chunk's ``condition`` in the metadata names
+what happened (:func:`chunk_condition`).
+
+Every frame carries its recording instant as a binary band in its top
 rows (:func:`decode_instant`), so tests can check that decoded frames of all
 views show the same instant.
 """
@@ -52,9 +53,6 @@ SYNTHETIC_DRIVEACT_MOTIONS: Dict[str, str] = {
     'pressing_automation_button': 'pulse',
     'sitting_still': 'still',
 }
-#: Motions a horizontal flip leaves in their class (not left / right).
-FLIP_INVARIANT_MOTIONS: Tuple[str, ...] = ('down', 'up', 'grow', 'shrink',
-                                           'wobble', 'nod', 'pulse', 'still')
 #: Default class list of the synthetic data (labels = positions); all
 #: flip-invariant.
 SYNTHETIC_DRIVEACT_CLASSES: Tuple[str, ...] = tuple(
