@@ -15,8 +15,13 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 # Checkpoints carry every rank's random states; --resume continues them.
+# A NaN / inf loss or gradient stops training (skip_steps=True: skips it).
 # A progress bar over every validation and test.
-custom_hooks = [dict(type='RNGStateHook'), dict(type='EvalProgressBarHook')]
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='NonFiniteGuardHook', skip_steps=False),
+    dict(type='EvalProgressBarHook')
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,14 +1,38 @@
-"""Real launches of tools/train.py, tools/dist_train.sh and tools/dist_test.sh."""
+"""Real launches of tools/train.py, tools/dist_train.sh and tools/dist_test.sh.
+
+They run a plain MMAction2 config, as MMAction2's own configs are: no
+``runner_type``, no custom hooks, no ``custom_imports``, NCCL in
+``env_cfg``; our tools give it the CPU (gloo) launch, exact resume and the
+non-finite guard without editing it.
+"""
 import json
 import math
 import re
+import subprocess
+import sys
 
+import pytest
 import torch
+from mmengine.config import Config
 
 from mome_mmaction.utils import load_checkpoint_weights_only
 from tests.conftest import REPO_ROOT, run_tool
 
 SMOKE_CONFIG = REPO_ROOT / 'configs/synthetic/smoke_recognizer3d_motion_videos.py'
+ADDED_RUNNER = 'sets no runner_type: running it with PortableRunner'
+ADDED_HOOKS = 'PortableRunner added custom hooks RNGStateHook, NonFiniteGuardHook'
+
+
+@pytest.fixture(scope='module')
+def plain_config(motion_videos_workspace):
+    """The smoke config as a plain MMAction2 config in the workspace."""
+    cfg = Config.fromfile(SMOKE_CONFIG)
+    for key in ('runner_type', 'custom_hooks', 'custom_imports'):
+        cfg.pop(key)
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    path = motion_videos_workspace / 'plain_mmaction_config.py'
+    cfg.dump(path)
+    return path
 
 
 def train_losses(work_dir):
@@ -18,16 +42,18 @@ def train_losses(work_dir):
             if '"loss"' in line]
 
 
-def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace):
+def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
+                                                    plain_config):
     work_dir = motion_videos_workspace / 'work_dirs' / 'dist'
     train = run_tool([
-        'tools/dist_train.sh', SMOKE_CONFIG, 2, '--work-dir', work_dir,
+        'tools/dist_train.sh', plain_config, 2, '--work-dir', work_dir,
         '--cfg-options', 'train_cfg.max_epochs=1'
     ], cwd=motion_videos_workspace)
     log = train.stdout + train.stderr
     # 24 training videos, batch 4: 3 iterations per rank means 2 ranks
     # split the data (one process would run 6).
     assert 'Epoch(train) [1][3/3]' in log
+    assert ADDED_RUNNER in log and ADDED_HOOKS in log
     assert re.search(r'Distributed launcher: pytorch', log)
     assert re.search(r'Distributed training: True', log)
     losses = train_losses(work_dir)
@@ -36,14 +62,15 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace):
     assert checkpoint.is_file()
 
     test = run_tool(
-        ['tools/dist_test.sh', SMOKE_CONFIG, checkpoint, 2, '--work-dir',
+        ['tools/dist_test.sh', plain_config, checkpoint, 2, '--work-dir',
          work_dir / 'test'], cwd=motion_videos_workspace)
     found = re.search(r'Epoch\(test\).*acc/top1: ([\d.]+)',
                       test.stdout + test.stderr)
     assert found and 0 <= float(found.group(1)) <= 1
 
 
-def test_resume_matches_an_uninterrupted_run(motion_videos_workspace):
+def test_resume_matches_an_uninterrupted_run(motion_videos_workspace,
+                                              plain_config):
     """Train 2 epochs straight vs. 1 epoch, stop, --resume to 2 epochs.
 
     Random crops, dropout, shuffling and a validation pass between epochs
@@ -52,13 +79,13 @@ def test_resume_matches_an_uninterrupted_run(motion_videos_workspace):
     """
     straight = motion_videos_workspace / 'work_dirs' / 'straight'
     interrupted = motion_videos_workspace / 'work_dirs' / 'interrupted'
-    common = [SMOKE_CONFIG, '--cfg-options', 'train_cfg.max_epochs=2']
+    common = [plain_config, '--cfg-options', 'train_cfg.max_epochs=2']
     run_tool(['tools/train.py', *common[:1], '--work-dir', straight,
               *common[1:]], cwd=motion_videos_workspace)
-    run_tool(['tools/train.py', SMOKE_CONFIG, '--work-dir', interrupted,
+    run_tool(['tools/train.py', plain_config, '--work-dir', interrupted,
               '--cfg-options', 'train_cfg.max_epochs=1'],
              cwd=motion_videos_workspace)
-    resumed = run_tool(['tools/train.py', SMOKE_CONFIG, '--work-dir',
+    resumed = run_tool(['tools/train.py', plain_config, '--work-dir',
                         interrupted, '--resume', *common[1:]],
                        cwd=motion_videos_workspace)
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
@@ -70,3 +97,32 @@ def test_resume_matches_an_uninterrupted_run(motion_videos_workspace):
         assert torch.equal(weight, actual['state_dict'][name]), name
     assert actual['meta']['epoch'] == 2
     assert len(actual['meta']['rng_state']) == 1
+
+
+def test_a_config_setting_its_runner_keeps_it(motion_videos_workspace,
+                                              plain_config):
+    result = run_tool([
+        'tools/train.py', plain_config, '--work-dir',
+        motion_videos_workspace / 'work_dirs' / 'own_runner', '--cfg-options',
+        'runner_type=Runner', 'train_cfg.max_epochs=1'
+    ], cwd=motion_videos_workspace)
+    log = result.stdout + result.stderr
+    assert ADDED_RUNNER not in log and 'PortableRunner' not in log
+
+
+def test_a_nan_loss_stops_training_with_the_iteration(motion_videos_workspace,
+                                                      plain_config):
+    work_dir = motion_videos_workspace / 'work_dirs' / 'nan'
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / 'tools/train.py'), str(plain_config),
+         '--work-dir', str(work_dir), '--cfg-options',
+         'optim_wrapper.optimizer.lr=1e12', 'train_cfg.max_epochs=3'],
+        cwd=motion_videos_workspace, capture_output=True, text=True,
+        timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    found = re.search(r'NonFiniteTrainingError: non-finite training step at '
+                      r'iteration (\d+) \(epoch 1, batch \d+\): .*loss=nan',
+                      log)
+    assert found, log[-3000:]
+    assert not list(work_dir.glob('*.pth'))

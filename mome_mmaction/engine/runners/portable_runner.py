@@ -1,7 +1,7 @@
 """An mmengine ``Runner`` whose distributed launch also works without CUDA,
 and whose ``load_from`` / ``--resume`` need no pretrained files."""
 import datetime
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.distributed as torch_dist
@@ -12,6 +12,25 @@ from torch import nn
 
 from mmaction.registry import RUNNERS
 from ...models.utils.pretrained import missing_pretrained_skipped
+
+#: Hooks every run of this runner gets unless its config lists them (with
+#: any arguments): exact ``--resume``, and no training on NaN / inf.
+DEFAULT_CUSTOM_HOOKS = ('RNGStateHook', 'NonFiniteGuardHook')
+
+
+def with_default_hooks(custom_hooks: Optional[List]) -> Tuple[List, List[str]]:
+    """``custom_hooks`` plus the :data:`DEFAULT_CUSTOM_HOOKS` it lacks.
+
+    Returns:
+        tuple[list, list[str]]: The hooks, and the names of those added.
+    """
+    hooks = list(custom_hooks or [])
+    present = {
+        hook['type'] if isinstance(hook, dict) else type(hook).__name__
+        for hook in hooks
+    }
+    added = [name for name in DEFAULT_CUSTOM_HOOKS if name not in present]
+    return hooks + [dict(type=name) for name in added], added
 
 
 @RUNNERS.register_module()
@@ -32,7 +51,24 @@ class PortableRunner(Runner):
     such a checkpoint will be loaded, this runner leaves missing local
     ``Pretrained`` files (e.g. the Kinetics-710 UniFormerV2 file) out of
     the initialization, with a log line, instead of failing on them.
+
+    It also gives every run the :data:`DEFAULT_CUSTOM_HOOKS` its
+    ``custom_hooks`` lack (``RNGStateHook``: exact ``--resume``;
+    ``NonFiniteGuardHook``: stop at a NaN / inf loss or gradient), with a
+    log line; a hook the config lists keeps the config's arguments. Our
+    ``tools/train.py`` and ``tools/test.py`` select this runner for any
+    config that sets no ``runner_type``, so a plain MMAction2 config gets
+    all of this unchanged.
     """
+
+    def __init__(self, *args, custom_hooks: Optional[List] = None,
+                 **kwargs) -> None:
+        custom_hooks, added = with_default_hooks(custom_hooks)
+        super().__init__(*args, custom_hooks=custom_hooks, **kwargs)
+        if added:
+            self.logger.info(
+                f'PortableRunner added custom hooks {", ".join(added)} '
+                '(the config does not list them)')
 
     def setup_env(self, env_cfg: Dict) -> None:
         """Join a gloo process group on CPU, then set up as mmengine does."""
