@@ -2,10 +2,13 @@ from .mmaction_tools import mmaction_tool_path, run_mmaction_tool
 from .safe_checkpoint import (CHECKPOINT_SAFE_GLOBALS, UnsafeCheckpointError,
                               load_checkpoint_weights_only,
                               register_weights_only_loader)
+from .safe_pickle import (PICKLE_SAFE_GLOBALS, UnsafePickleError,
+                          load_pickle_safely, register_safe_pickle_handler)
 from .stack_compat import apply_stack_fixes
 
 __all__ = [
     'apply_stack_fixes', 'CHECKPOINT_SAFE_GLOBALS', 'UnsafeCheckpointError',
-    'load_checkpoint_weights_only', 'mmaction_tool_path',
-    'register_weights_only_loader', 'run_mmaction_tool'
+    'load_checkpoint_weights_only', 'load_pickle_safely', 'mmaction_tool_path',
+    'PICKLE_SAFE_GLOBALS', 'register_safe_pickle_handler',
+    'register_weights_only_loader', 'run_mmaction_tool', 'UnsafePickleError'
 ]

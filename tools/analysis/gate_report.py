@@ -14,13 +14,13 @@ import argparse
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
-from mmengine.fileio import load
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
                                     synthetic_conditions)
 from mome_mmaction.evaluation import prediction_conditions, write_gate_report
 from mome_mmaction.evaluation.robustness import evaluate_case
+from mome_mmaction.utils import load_pickle_safely
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
                       dump_file=str(dump_file))
     classes = (cfg.test_dataloader.dataset.get('classes')
                or DRIVEACT_MIDLEVEL_CLASSES)
-    predictions = load(str(dump_file))
+    predictions = load_pickle_safely(str(dump_file))
     data_root = Path(cfg.test_dataloader.dataset.get('data_root', ''))
     conditions = None
     if (data_root / 'synthetic_driveact.json').is_file():
