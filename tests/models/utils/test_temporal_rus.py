@@ -79,3 +79,24 @@ def test_save_load_round_trip_without_pickle(tmp_path):
         save_temporal_rus(tmp_path / 'nan.npz',
                           dict(rus, U=torch.full((3, 4), float('nan'))),
                           ['rgb', 'ir', 'depth'])
+
+
+class Marker:
+    """Unpickling it writes ``path`` (as a pickled callable would)."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return exec, (f'open({self.path!r}, "w").close()', )
+
+
+def test_a_rus_file_with_a_pickled_object_is_refused_without_running(
+        tmp_path):
+    marker = tmp_path / 'ran'
+    path = tmp_path / 'evil.npz'
+    np.savez(path, U=np.array([Marker(marker)], dtype=object))
+    with pytest.raises(ValueError, match=f'RUS file {path} is not a readable'
+                       r'.*allow_pickle=False'):
+        load_temporal_rus(path)
+    assert not marker.exists()
