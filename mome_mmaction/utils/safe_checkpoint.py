@@ -6,15 +6,23 @@ hub's ``HistoryBuffer`` and the numpy arrays inside it), so ``--resume`` and
 ``load_from`` fail. Instead of falling back to full unpickling (which runs
 whatever code a file names), :func:`load_checkpoint_weights_only` keeps
 weights-only loading and allows exactly those types.
+
+mmengine's remote schemes (``http(s)://``, ``open-mmlab://``, ``mmcls://``,
+``torchvision://``, ``s3://``, ``pavi://``) call torch.hub's loader, which
+unpickles fully, or ``torch.load``; :func:`register_weights_only_loader`
+wraps them so that they load weights-only with the same allow-list too.
 """
+import functools
 import os.path as osp
 import pickle
 import re
-from typing import Any, Callable, Optional, Union
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Optional, Union
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 _NUMPY_RECONSTRUCT = np._core.multiarray._reconstruct
@@ -91,22 +99,79 @@ def load_checkpoint_weights_only(
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    with weights_only_torch_load(filename):
+        return torch.load(filename, map_location=map_location)
+
+
+@contextmanager
+def weights_only_torch_load(source: str) -> Iterator[None]:
+    """Within it, every ``torch.load`` is weights-only with
+    :data:`CHECKPOINT_SAFE_GLOBALS`, whatever its caller asks for.
+
+    Args:
+        source (str): The checkpoint being loaded (path or URL), named in
+            the error when a type is refused.
+
+    Raises:
+        UnsafeCheckpointError: A file needs a type that is not allowed.
+    """
+    torch_load = torch.load
+
+    @functools.wraps(torch_load)
+    def load_weights_only(*args, **kwargs):
+        kwargs['weights_only'] = True
+        try:
+            with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
+                return torch_load(*args, **kwargs)
+        except pickle.UnpicklingError as error:
+            raise UnsafeCheckpointError(
+                f'Refused to load checkpoint {source}: it contains '
+                f'`{_refused_global(error)}`, which is not among the types '
+                'mome_mmaction allows in a checkpoint (tensors, numpy '
+                'arrays, mmengine HistoryBuffer and plain Python '
+                'containers). Checkpoints are always loaded weights-only so '
+                'that a file can never run code; re-save its tensors (e.g. '
+                'its state_dict) in a trusted environment to use it.'
+            ) from error
+
+    torch.load = load_weights_only
     try:
-        with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise UnsafeCheckpointError(
-            f'Refused to load checkpoint {filename}: it contains '
-            f'`{_refused_global(error)}`, which is not among the types '
-            'mome_mmaction allows in a checkpoint (tensors, numpy arrays, '
-            'mmengine HistoryBuffer and plain Python containers). '
-            'Checkpoints are always loaded weights-only so that a file can '
-            'never run code; re-save its tensors (e.g. its state_dict) in a '
-            'trusted environment to use it.') from error
+        yield
+    finally:
+        torch.load = torch_load
+
+
+def _weights_only_scheme(loader: Callable) -> Callable:
+    """An mmengine scheme loader whose ``torch.load`` is weights-only."""
+
+    @functools.wraps(loader)
+    def load(filename: str, *args, **kwargs) -> Any:
+        with weights_only_torch_load(filename):
+            return loader(filename, *args, **kwargs)
+
+    return load
+
+
+#: mmengine's remote checkpoint schemes: (prefixes, loader).
+REMOTE_SCHEMES = (
+    (('http://', 'https://'), mmengine_checkpoint.load_from_http),
+    (('open-mmlab://', 'openmmlab://'),
+     mmengine_checkpoint.load_from_openmmlab),
+    (('mmcls://', ), mmengine_checkpoint.load_from_mmcls),
+    (('modelzoo://', 'torchvision://'),
+     mmengine_checkpoint.load_from_torchvision),
+    (('pavi://', ), mmengine_checkpoint.load_from_pavi),
+    ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'),
+     mmengine_checkpoint.load_from_ceph),
+)
 
 
 def register_weights_only_loader() -> None:
-    """Make :func:`load_checkpoint_weights_only` mmengine's local loader."""
+    """Make :func:`load_checkpoint_weights_only` mmengine's local loader and
+    every remote scheme of :data:`REMOTE_SCHEMES` weights-only."""
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_checkpoint_weights_only, force=True)
+    for prefixes, loader in REMOTE_SCHEMES:
+        CheckpointLoader.register_scheme(
+            prefixes=prefixes, loader=_weights_only_scheme(loader),
+            force=True)

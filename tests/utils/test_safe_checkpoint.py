@@ -1,4 +1,7 @@
+import functools
+import http.server
 import os
+import threading
 
 import pytest
 import torch
@@ -81,3 +84,53 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         load_checkpoint_weights_only(str(tmp_path / 'missing.pth'))
+
+
+class Marker:
+    """Unpickling it writes ``path`` (as a pickled callable would)."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return exec, (f'open({self.path!r}, "w").close()', )
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """``(folder, url)``: a folder served over HTTP on localhost, and a
+    torch.hub cache of its own."""
+    served = tmp_path / 'served'
+    served.mkdir()
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hub_dir = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / 'hub'))
+    yield served, f'http://127.0.0.1:{server.server_address[1]}'
+    torch.hub.set_dir(hub_dir)
+    server.shutdown()
+
+
+def test_http_checkpoints_load_weights_only_with_our_types(http_root):
+    served, url = http_root
+    source = nn.Linear(2, 2)
+    torch.save(mmengine_style_checkpoint(source), served / 'good.pth')
+    target = nn.Linear(2, 2)
+    load_checkpoint(target, f'{url}/good.pth', map_location='cpu')
+    assert torch.equal(target.weight, source.weight)
+
+
+def test_an_http_checkpoint_with_code_is_refused_without_running(
+        http_root, tmp_path):
+    served, url = http_root
+    marker = tmp_path / 'ran'
+    torch.save(dict(state_dict={}, payload=Marker(marker)),
+               served / 'evil.pth')
+    with pytest.raises(UnsafeCheckpointError) as error:
+        load_checkpoint(nn.Linear(2, 2), f'{url}/evil.pth')
+    assert f'{url}/evil.pth' in str(error.value)
+    assert 'contains `exec`' in str(error.value)
+    assert not marker.exists()
