@@ -18,7 +18,8 @@ model = dict(
     shared_expert_init=False,
     cls_head=dict(
         num_classes=_base_.num_classes,
-        in_channels=_base_.tiny_expert_channels),
+        in_channels=_base_.tiny_expert_channels,
+        num_frames=_base_.tiny_expert_backbone.t_size),
     data_preprocessor=_base_.driveact_data_preprocessor)
 default_hooks = dict(
     logger=dict(interval=5),

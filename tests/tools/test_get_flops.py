@@ -31,3 +31,14 @@ def test_early_fusion_and_the_clip_size_from_the_config():
                                 '--cfg-options',
                                 'model.backbone.input_resolution=128')
     assert large > 3 * small  # 4x the patches
+
+
+def test_a_rus_guided_config_counts_before_its_rus_file_exists(tmp_path):
+    result = run_tool([
+        'tools/analysis/get_flops.py',
+        REPO_ROOT / 'configs/synthetic/rus_guided_moe_synthetic.py',
+        '--cfg-options', f'model.cls_head.rus_file={tmp_path}/absent.npz'
+    ], cwd=REPO_ROOT)
+    assert 'absent.npz not written yet: counting with zero RUS values' in (
+        result.stdout)
+    assert int(re.search(r'Flops: (\d+)', result.stdout)[1]) > 0

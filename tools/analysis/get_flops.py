@@ -9,7 +9,9 @@ MMAction2's ``analysis_tools/get_flops.py`` feeds one tensor to
 clips, one per modality. This tool gives every modality of the model one
 (1, 1, 3, T, H, W) clip (default T, H, W: the backbone's ``t_size`` and
 ``input_resolution``) and counts with mmengine's
-``get_model_complexity_info``, the counter MMAction2's tool uses.
+``get_model_complexity_info``, the counter MMAction2's tool uses. A
+RUS-guided head whose RUS file is not written yet counts with zero RUS
+values (the cost does not depend on them), and says so.
 """
 import argparse
 from typing import Sequence
@@ -56,6 +58,11 @@ def main() -> None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model).eval()
+    head = getattr(model, 'cls_head', None)
+    if getattr(head, 'rus_loaded', True) is False:
+        print(f'RUS file {head.rus_file} not written yet: counting with '
+              'zero RUS values (FLOPs do not depend on them)')
+        head.use_zero_rus()
     backbone = cfg.model.backbone
     frames, height, width = args.shape or (
         backbone.t_size, backbone.input_resolution,

@@ -18,6 +18,8 @@ model = dict(
         num_classes={{_base_.model.cls_head.num_classes}},
         in_channels=768,
         num_experts=3,
+        # T of the frame tokens; the model builds before the RUS file exists.
+        num_frames=8,
         rus_file='work_dirs/temporal_rus/driveact_split0_b16.npz',
         hidden_channels=256,
         num_moe_experts=8,

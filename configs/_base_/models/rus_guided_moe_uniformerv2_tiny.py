@@ -17,6 +17,8 @@ model = dict(
         num_classes={{_base_.model.cls_head.num_classes}},
         in_channels=64,
         num_experts=3,
+        # T of the frame tokens; the model builds before the RUS file exists.
+        num_frames=4,
         rus_file='work_dirs/temporal_rus/synthetic_driveact_tiny.npz',
         hidden_channels=32,
         num_moe_experts=4,

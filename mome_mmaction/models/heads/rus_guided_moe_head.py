@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -8,7 +9,7 @@ from torch import nn
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, SampleList
-from ..utils.temporal_rus import load_temporal_rus
+from ..utils.temporal_rus import RUS_KEYS, load_temporal_rus
 
 
 def jensen_shannon_divergence(log_p: torch.Tensor,
@@ -236,7 +237,13 @@ class RUSGuidedMoEHead(BaseHead):
         in_channels (int): Token width C.
         num_experts (int): Number of modality experts N.
         rus_file (str): ``.npz`` of ``tools/analysis/compute_temporal_rus.py``
-            with U (N, T), R and S (N, N, T); T fixes the frames.
+            with U (N, T), R and S (N, N, T); T fixes the frames. It is read
+            when the head is built if it exists then, else (so that every
+            config builds before its RUS file is written) at the first
+            forward, which fails there, with the command that writes it, if
+            the file is still missing.
+        num_frames (int, optional): T, needed to build the head before its
+            RUS file exists; checked against the file. Defaults to None.
         hidden_channels (int): Token width d. Defaults to 128.
         num_moe_experts (int): E. Defaults to 4.
         num_synergy_experts (int): Synergy experts among them. Defaults
@@ -277,6 +284,7 @@ class RUSGuidedMoEHead(BaseHead):
                  in_channels: int,
                  num_experts: int,
                  rus_file: str,
+                 num_frames: Optional[int] = None,
                  hidden_channels: int = 128,
                  num_moe_experts: int = 4,
                  num_synergy_experts: int = 1,
@@ -318,10 +326,22 @@ class RUSGuidedMoEHead(BaseHead):
         if not 1 <= top_k <= num_moe_experts:
             raise ValueError(f'top_k must be in [1, {num_moe_experts}], got '
                              f'{top_k}')
-        rus = load_temporal_rus(rus_file, num_modalities=num_experts)
         self.rus_file = rus_file
         self.num_experts = num_experts
-        self.num_frames = rus['U'].shape[1]
+        self.rus_loaded = Path(rus_file).is_file()
+        if self.rus_loaded:
+            rus = load_temporal_rus(rus_file, num_experts, num_frames)
+            num_frames = rus['U'].shape[1]
+        elif num_frames is None:
+            raise ValueError(
+                f'RUSGuidedMoEHead: RUS file {rus_file} does not exist yet, '
+                'so num_frames (T) must be given to build the head')
+        else:  # placeholders until load_rus() reads the file
+            rus = dict(
+                U=torch.zeros(num_experts, num_frames),
+                R=torch.zeros(num_experts, num_experts, num_frames),
+                S=torch.zeros(num_experts, num_experts, num_frames))
+        self.num_frames = num_frames
         self.num_moe_experts = num_moe_experts
         self.num_synergy_experts = num_synergy_experts
         self.top_k = top_k
@@ -363,6 +383,27 @@ class RUSGuidedMoEHead(BaseHead):
         self.dropout = nn.Dropout(p=dropout_ratio)
         self.fc_cls = nn.Linear(hidden_channels, num_classes)
 
+    def load_rus(self) -> None:
+        """Read ``rus_file`` into the RUS buffers (once).
+
+        Raises:
+            FileNotFoundError: The file does not exist; the message gives
+                the command that writes it.
+        """
+        rus = load_temporal_rus(self.rus_file, self.num_experts,
+                                self.num_frames)
+        for key in RUS_KEYS:
+            getattr(self, f'rus_{key}').copy_(rus[key])
+        self.rus_loaded = True
+
+    def use_zero_rus(self) -> None:
+        """Route with all-zero RUS values instead of reading ``rus_file``:
+        for counting FLOPs before the file exists (the cost does not depend
+        on the values); never for training or predictions."""
+        for key in RUS_KEYS:
+            getattr(self, f'rus_{key}').zero_()
+        self.rus_loaded = True
+
     def route(
             self,
             router_logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -402,6 +443,8 @@ class RUSGuidedMoEHead(BaseHead):
     def _forward(
         self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor]
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if not self.rus_loaded:
+            self.load_rus()
         tokens = frame_tokens if frame_tokens is not None else feats
         expected = (self.num_experts, self.num_frames, self.in_channels)
         if tokens.dim() != 4 or tuple(tokens.shape[1:]) != expected:

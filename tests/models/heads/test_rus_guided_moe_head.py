@@ -175,9 +175,26 @@ def test_rus_losses_follow_thresholds(tmp_path):
         assert losses[key] == 0, key
 
 
+def test_head_builds_before_its_rus_file_and_reads_it_at_first_forward(
+        tmp_path):
+    path = tmp_path / 'later.npz'
+    with pytest.raises(ValueError, match='later.npz does not exist yet.*'
+                       'num_frames'):
+        build_head(path)
+    head = build_head(path, num_frames=4)
+    tokens = torch.randn(2, 3, 4, 16)
+    with pytest.raises(FileNotFoundError,
+                       match='later.npz not found; write it with '
+                       'tools/analysis/compute_temporal_rus.py'):
+        head(tokens.mean(2), frame_tokens=tokens)
+    write_rus(path, u=0.3)
+    head(tokens.mean(2), frame_tokens=tokens)
+    assert torch.equal(head.rus_U, torch.full((3, 4), 0.3))
+    with pytest.raises(ValueError, match='T=5'):
+        build_head(path, num_frames=5)
+
+
 def test_head_refuses_missing_or_malformed_rus_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match='absent.npz'):
-        build_head(tmp_path / 'absent.npz')
     with pytest.raises(ValueError, match=r'two\.npz.*N=3'):
         build_head(write_rus(tmp_path / 'two.npz', num_modalities=2))
     np.savez(tmp_path / 'no_s.npz', U=np.zeros((3, 4)), R=np.zeros((3, 3, 4)))
