@@ -3,15 +3,18 @@
 ``import mome_mmaction`` (or ``custom_imports = dict(imports=['mome_mmaction'])``
 in a config) fixes the shipped stack, makes checkpoint loading weights-only
 with an allow-list, makes mmengine's ``.pkl`` loading (prediction dumps)
-refuse anything but data, and registers our components into MMAction2's registries.
+refuse anything but data, writes local files (checkpoints) atomically, and
+registers our components into MMAction2's registries.
 """
-from .utils import (apply_stack_fixes, register_safe_pickle_handler,
+from .utils import (apply_stack_fixes, register_atomic_local_backend,
+                    register_safe_pickle_handler,
                     register_weights_only_loader)
 
 # Before anything below imports mmaction.models.
 apply_stack_fixes()
 register_weights_only_loader()
 register_safe_pickle_handler()
+register_atomic_local_backend()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402

@@ -1,5 +1,8 @@
+from .atomic_local_backend import (AtomicLocalBackend,
+                                   register_atomic_local_backend)
 from .mmaction_tools import mmaction_tool_path, run_mmaction_tool
-from .safe_checkpoint import (CHECKPOINT_SAFE_GLOBALS, UnsafeCheckpointError,
+from .safe_checkpoint import (CHECKPOINT_SAFE_GLOBALS, CorruptCheckpointError,
+                              UnsafeCheckpointError,
                               load_checkpoint_weights_only,
                               register_weights_only_loader)
 from .safe_pickle import (PICKLE_SAFE_GLOBALS, UnsafePickleError,
@@ -7,7 +10,9 @@ from .safe_pickle import (PICKLE_SAFE_GLOBALS, UnsafePickleError,
 from .stack_compat import apply_stack_fixes
 
 __all__ = [
-    'apply_stack_fixes', 'CHECKPOINT_SAFE_GLOBALS', 'UnsafeCheckpointError',
+    'AtomicLocalBackend', 'register_atomic_local_backend',
+    'apply_stack_fixes', 'CHECKPOINT_SAFE_GLOBALS', 'CorruptCheckpointError',
+    'UnsafeCheckpointError',
     'load_checkpoint_weights_only', 'load_pickle_safely', 'mmaction_tool_path',
     'PICKLE_SAFE_GLOBALS', 'register_safe_pickle_handler',
     'register_weights_only_loader', 'run_mmaction_tool', 'UnsafePickleError'

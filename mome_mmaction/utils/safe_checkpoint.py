@@ -16,6 +16,7 @@ import functools
 import os.path as osp
 import pickle
 import re
+import zipfile
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, Union
 
@@ -69,6 +70,39 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint needs a type outside :data:`CHECKPOINT_SAFE_GLOBALS`."""
 
 
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file is empty, truncated or not a torch checkpoint."""
+
+
+#: How the two formats of ``torch.save`` start: zip (torch >= 1.6) and the
+#: legacy pickle stream (protocol 2).
+_ZIP_MAGIC, _LEGACY_MAGIC = b'PK\x03\x04', b'\x80\x02'
+
+
+def check_checkpoint_file(filename: str) -> None:
+    """Raise :class:`CorruptCheckpointError`, naming ``filename``, if it
+    cannot be a complete ``torch.save`` file.
+
+    A zip checkpoint is complete when its central directory (written last)
+    is there, which a save killed midway never leaves.
+    """
+    with open(filename, 'rb') as stream:
+        start = stream.read(4)
+    problem = None
+    if not start:
+        problem = 'is empty'
+    elif start == _ZIP_MAGIC and not zipfile.is_zipfile(filename):
+        problem = 'is truncated (its zip directory is missing)'
+    elif start != _ZIP_MAGIC and not start.startswith(_LEGACY_MAGIC):
+        problem = 'is not a torch checkpoint'
+    if problem:
+        raise CorruptCheckpointError(
+            f'Checkpoint {filename} {problem}: it was not written completely '
+            '(e.g. a save that was killed) or is another kind of file. '
+            'Resume from an earlier checkpoint (--resume CKPT) or write it '
+            'again.')
+
+
 def _refused_global(error: Exception) -> str:
     """The global torch's weights-only unpickler refused, as ``module.name``."""
     found = re.search(r"GLOBAL ([\w.]+)|got <class '([\w.]+)'>", str(error))
@@ -93,12 +127,15 @@ def load_checkpoint_weights_only(
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
+        CorruptCheckpointError: The file is empty, truncated or not a
+            checkpoint (:func:`check_checkpoint_file`).
         UnsafeCheckpointError: The file needs a type that is not allowed,
             e.g. a pickled callable; the message names the file and the type.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    check_checkpoint_file(filename)
     with weights_only_torch_load(filename):
         return torch.load(filename, map_location=map_location)
 

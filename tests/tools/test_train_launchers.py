@@ -7,7 +7,9 @@ non-finite guard without editing it.
 """
 import json
 import math
+import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -69,34 +71,74 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
     assert found and 0 <= float(found.group(1)) <= 1
 
 
+@pytest.fixture(scope='module')
+def straight_run(motion_videos_workspace, plain_config):
+    """2 epochs of the plain config, uninterrupted: its final checkpoint."""
+    work_dir = motion_videos_workspace / 'work_dirs' / 'straight'
+    run_tool(['tools/train.py', plain_config, '--work-dir', work_dir,
+              '--cfg-options', 'train_cfg.max_epochs=2'],
+             cwd=motion_videos_workspace)
+    return load_checkpoint_weights_only(str(work_dir / 'epoch_2.pth'))
+
+
+def resume_to_two_epochs(workspace, config, work_dir) -> dict:
+    """``--resume`` in ``work_dir`` to 2 epochs; the final checkpoint."""
+    resumed = run_tool(['tools/train.py', config, '--work-dir', work_dir,
+                        '--resume', '--cfg-options', 'train_cfg.max_epochs=2'],
+                       cwd=workspace)
+    assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
+    return load_checkpoint_weights_only(str(work_dir / 'epoch_2.pth'))
+
+
+def assert_same_run(expected: dict, actual: dict) -> None:
+    assert expected['state_dict'].keys() == actual['state_dict'].keys()
+    for name, weight in expected['state_dict'].items():
+        assert torch.equal(weight, actual['state_dict'][name]), name
+    assert actual['meta']['epoch'] == 2
+    assert len(actual['meta']['rng_state']) == 1
+
+
 def test_resume_matches_an_uninterrupted_run(motion_videos_workspace,
-                                              plain_config):
+                                              plain_config, straight_run):
     """Train 2 epochs straight vs. 1 epoch, stop, --resume to 2 epochs.
 
     Random crops, dropout, shuffling and a validation pass between epochs
     all draw random numbers: the weights match only if model, optimizer,
     scheduler, epoch/iter and the random states are all restored.
     """
-    straight = motion_videos_workspace / 'work_dirs' / 'straight'
-    interrupted = motion_videos_workspace / 'work_dirs' / 'interrupted'
-    common = [plain_config, '--cfg-options', 'train_cfg.max_epochs=2']
-    run_tool(['tools/train.py', *common[:1], '--work-dir', straight,
-              *common[1:]], cwd=motion_videos_workspace)
-    run_tool(['tools/train.py', plain_config, '--work-dir', interrupted,
+    stopped = motion_videos_workspace / 'work_dirs' / 'stopped'
+    run_tool(['tools/train.py', plain_config, '--work-dir', stopped,
               '--cfg-options', 'train_cfg.max_epochs=1'],
              cwd=motion_videos_workspace)
-    resumed = run_tool(['tools/train.py', plain_config, '--work-dir',
-                        interrupted, '--resume', *common[1:]],
-                       cwd=motion_videos_workspace)
-    assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
+    assert_same_run(
+        straight_run,
+        resume_to_two_epochs(motion_videos_workspace, plain_config, stopped))
 
-    expected = load_checkpoint_weights_only(str(straight / 'epoch_2.pth'))
-    actual = load_checkpoint_weights_only(str(interrupted / 'epoch_2.pth'))
-    assert expected['state_dict'].keys() == actual['state_dict'].keys()
-    for name, weight in expected['state_dict'].items():
-        assert torch.equal(weight, actual['state_dict'][name]), name
-    assert actual['meta']['epoch'] == 2
-    assert len(actual['meta']['rng_state']) == 1
+
+def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(
+        motion_videos_workspace, plain_config, straight_run):
+    """The 2-epoch run killed (SIGKILL) in the middle of epoch 2 resumes
+    from epoch 1's checkpoint and ends with the uninterrupted weights."""
+    killed = motion_videos_workspace / 'work_dirs' / 'killed'
+    process = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / 'tools/train.py'), str(plain_config),
+         '--work-dir', str(killed), '--cfg-options', 'train_cfg.max_epochs=2'],
+        cwd=motion_videos_workspace, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1'))
+    log = []
+    for line in process.stdout:
+        log.append(line)
+        if re.search(r'Epoch\(train\) +\[2\]\[2/6\]', line):
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, ''.join(log[-30:])
+    assert (killed / 'epoch_1.pth').is_file()
+    assert not (killed / 'epoch_2.pth').exists()
+    assert_same_run(
+        straight_run,
+        resume_to_two_epochs(motion_videos_workspace, plain_config, killed))
 
 
 def test_a_config_setting_its_runner_keeps_it(motion_videos_workspace,
