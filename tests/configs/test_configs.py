@@ -8,7 +8,8 @@ from mmengine.runner import Runner
 
 from mmaction.registry import DATASETS, MODELS
 from mome_mmaction.models.utils.temporal_rus import save_temporal_rus
-from tests.conftest import REPO_ROOT
+from mome_mmaction.utils import load_checkpoint_weights_only
+from tests.conftest import REPO_ROOT, run_tool
 
 CONFIGS = sorted(
     path for path in (REPO_ROOT / 'configs').rglob('*.py')
@@ -182,3 +183,26 @@ def test_stage1_checkpoints_start_the_experts(path, tmp_path):
         assert expert.keys() == backbone.keys()
         for key, value in backbone.items():
             assert torch.equal(expert[key], value), (modality, key)
+
+
+def test_the_main_job_is_deterministic(synthetic_driveact_root, tmp_path):
+    """Two runs of the demo's config (MoME + HTL from the pretrained tiny
+    expert, random crops, dropout, shuffling) with one seed end with
+    identical weights."""
+    config = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
+    options = [
+        'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=16',
+        'val_dataloader.dataset.indices=8'
+    ] + [
+        f'{loader}.dataset.data_root={synthetic_driveact_root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    runs = []
+    for run in ('first', 'second'):
+        run_tool(['tools/train.py', config, '--work-dir', tmp_path / run,
+                  '--cfg-options', *options], cwd=REPO_ROOT)
+        runs.append(load_checkpoint_weights_only(
+            str(tmp_path / run / 'epoch_1.pth'))['state_dict'])
+    assert runs[0].keys() == runs[1].keys()
+    for name, weight in runs[0].items():
+        assert torch.equal(weight, runs[1][name]), name

@@ -168,3 +168,13 @@ def test_a_nan_loss_stops_training_with_the_iteration(motion_videos_workspace,
                       log)
     assert found, log[-3000:]
     assert not list(work_dir.glob('*.pth'))
+
+
+def test_two_identical_runs_give_identical_weights(motion_videos_workspace,
+                                                   plain_config, straight_run):
+    again = motion_videos_workspace / 'work_dirs' / 'again'
+    run_tool(['tools/train.py', plain_config, '--work-dir', again,
+              '--cfg-options', 'train_cfg.max_epochs=2'],
+             cwd=motion_videos_workspace)
+    assert_same_run(straight_run,
+                    load_checkpoint_weights_only(str(again / 'epoch_2.pth')))
