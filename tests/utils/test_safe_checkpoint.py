@@ -13,6 +13,7 @@ import mome_mmaction  # noqa: F401
 from mome_mmaction.utils import (UnsafeCheckpointError,
                                  load_checkpoint_weights_only)
 from mome_mmaction.utils.safe_checkpoint import HistoryBuffer
+from tests.conftest import PickledCodeMarker
 
 
 def mmengine_style_checkpoint(model: nn.Module) -> dict:
@@ -86,16 +87,6 @@ def test_missing_file_names_the_path(tmp_path):
         load_checkpoint_weights_only(str(tmp_path / 'missing.pth'))
 
 
-class Marker:
-    """Unpickling it writes ``path`` (as a pickled callable would)."""
-
-    def __init__(self, path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self):
-        return exec, (f'open({self.path!r}, "w").close()', )
-
-
 @pytest.fixture
 def http_root(tmp_path):
     """``(folder, url)``: a folder served over HTTP on localhost, and a
@@ -127,7 +118,7 @@ def test_an_http_checkpoint_with_code_is_refused_without_running(
         http_root, tmp_path):
     served, url = http_root
     marker = tmp_path / 'ran'
-    torch.save(dict(state_dict={}, payload=Marker(marker)),
+    torch.save(dict(state_dict={}, payload=PickledCodeMarker(marker)),
                served / 'evil.pth')
     with pytest.raises(UnsafeCheckpointError) as error:
         load_checkpoint(nn.Linear(2, 2), f'{url}/evil.pth')

@@ -10,7 +10,7 @@ from mmengine.fileio import dump, load
 import mome_mmaction  # noqa: F401  (registers the safe .pkl handler)
 from mmaction.structures import ActionDataSample
 from mome_mmaction.utils import UnsafePickleError, load_pickle_safely
-from tests.conftest import REPO_ROOT, run_tool
+from tests.conftest import PickledCodeMarker, REPO_ROOT, run_tool
 
 
 def mmaction_style_dump():
@@ -23,16 +23,6 @@ def mmaction_style_dump():
              chunk_id=np.int64(4), frame_inds=np.arange(8)))
     sample.gate_weights = torch.tensor([0.2, 0.3, 0.5])
     return [_to_cpu(sample.to_dict())]
-
-
-class Marker:
-    """Unpickling it writes ``path`` (as a pickled callable would)."""
-
-    def __init__(self, path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self):
-        return exec, (f'open({self.path!r}, "w").close()', )
 
 
 def assert_same(expected, actual):
@@ -58,7 +48,7 @@ def test_a_predictions_dump_loads(tmp_path):
 def test_a_pickled_callable_is_refused_without_running(tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.pkl'
-    path.write_bytes(pickle.dumps([dict(pred_score=Marker(marker))]))
+    path.write_bytes(pickle.dumps([dict(pred_score=PickledCodeMarker(marker))]))
     with pytest.raises(UnsafePickleError) as error:
         load_pickle_safely(str(path))
     assert str(path) in str(error.value)
@@ -72,7 +62,7 @@ def test_a_tensor_storage_cannot_smuggle_a_pickle(tmp_path):
     """Storage bytes are torch-serialized: they are read weights-only."""
     marker = tmp_path / 'ran'
     inner = io.BytesIO()
-    torch.save(Marker(marker), inner, _use_new_zipfile_serialization=False)
+    torch.save(PickledCodeMarker(marker), inner, _use_new_zipfile_serialization=False)
 
     class Storage:
 
@@ -89,7 +79,7 @@ def test_a_tensor_storage_cannot_smuggle_a_pickle(tmp_path):
 def test_gate_report_refuses_a_dump_with_code(tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.pkl'
-    path.write_bytes(pickle.dumps([dict(pred_score=Marker(marker))]))
+    path.write_bytes(pickle.dumps([dict(pred_score=PickledCodeMarker(marker))]))
     with pytest.raises(pytest.fail.Exception) as failure:
         run_tool([
             'tools/analysis/gate_report.py',

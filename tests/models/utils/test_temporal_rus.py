@@ -4,6 +4,7 @@ import torch
 
 from mome_mmaction.models.utils import (estimate_temporal_rus,
                                         load_temporal_rus, save_temporal_rus)
+from tests.conftest import PickledCodeMarker
 
 
 @pytest.fixture(autouse=True)
@@ -81,21 +82,11 @@ def test_save_load_round_trip_without_pickle(tmp_path):
                           ['rgb', 'ir', 'depth'])
 
 
-class Marker:
-    """Unpickling it writes ``path`` (as a pickled callable would)."""
-
-    def __init__(self, path) -> None:
-        self.path = str(path)
-
-    def __reduce__(self):
-        return exec, (f'open({self.path!r}, "w").close()', )
-
-
 def test_a_rus_file_with_a_pickled_object_is_refused_without_running(
         tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.npz'
-    np.savez(path, U=np.array([Marker(marker)], dtype=object))
+    np.savez(path, U=np.array([PickledCodeMarker(marker)], dtype=object))
     with pytest.raises(ValueError, match=f'RUS file {path} is not a readable'
                        r'.*allow_pickle=False'):
         load_temporal_rus(path)
