@@ -15,6 +15,13 @@ from mome_mmaction.datasets import make_motion_videos, make_synthetic_driveact
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        'markers', 'slow: full-size models, multi-process launches and '
+        'trainings of more than a few steps or through our tools (every '
+        'synthetic config but the main job); the fast loop is -m "not slow"')
+
+
 @pytest.fixture(autouse=True)
 def mmaction_scope():
     """Build components from config dicts in MMAction2's scope, as configs

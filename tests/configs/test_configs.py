@@ -1,5 +1,6 @@
 """Every config builds (model and datasets); every synthetic config trains."""
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
@@ -14,6 +15,8 @@ from tests.conftest import REPO_ROOT, run_tool
 CONFIGS = sorted(
     path for path in (REPO_ROOT / 'configs').rglob('*.py')
     if '_base_' not in path.parts)
+#: The demo's config (tools/demo.py).
+MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
 SYNTHETIC_DRIVEACT_CONFIGS = [
     path for path in CONFIGS if path.parent.name == 'synthetic'
     and Config.fromfile(path).train_dataloader.dataset.type ==
@@ -37,6 +40,26 @@ SYNTHETIC_STAGE1_CONFIGS = {
 
 def config_id(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT / 'configs'))
+
+
+def is_full_size(path: Path) -> bool:
+    """A UniFormerV2-B16 config."""
+    return Config.fromfile(path).model.backbone.get('width') == 768
+
+
+def is_not_the_main_job(path: Path) -> bool:
+    return path != MAIN_JOB_CONFIG
+
+
+def marked_slow(paths: list, is_slow: Callable[[Path], bool]) -> list:
+    """``paths`` as test parameters, those ``is_slow`` marked slow."""
+    return [
+        pytest.param(
+            path,
+            id=config_id(path),
+            marks=[pytest.mark.slow] if is_slow(path) else [])
+        for path in paths
+    ]
 
 
 def use_rus_file(cfg: Config, tmp_path: Path) -> None:
@@ -91,7 +114,7 @@ def use_data_root(cfg: Config, data_root: Path) -> None:
             dataset.data_root = str(data_root)
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=config_id)
+@pytest.mark.parametrize('path', marked_slow(CONFIGS, is_full_size))
 def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
                                           motion_videos_workspace,
                                           motion_pretraining_root,
@@ -120,7 +143,8 @@ def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
         assert shapes == {(1, 3, frames, crop, crop)}, (loader, shapes)
 
 
-@pytest.mark.parametrize('path', SYNTHETIC_DRIVEACT_CONFIGS, ids=config_id)
+@pytest.mark.parametrize(
+    'path', marked_slow(SYNTHETIC_DRIVEACT_CONFIGS, is_not_the_main_job))
 def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
     cfg = Config.fromfile(path)
     use_rus_file(cfg, tmp_path)
@@ -185,11 +209,12 @@ def test_stage1_checkpoints_start_the_experts(path, tmp_path):
             assert torch.equal(expert[key], value), (modality, key)
 
 
+@pytest.mark.slow
 def test_the_main_job_is_deterministic(synthetic_driveact_root, tmp_path):
     """Two runs of the demo's config (MoME + HTL from the pretrained tiny
     expert, random crops, dropout, shuffling) with one seed end with
     identical weights."""
-    config = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
+    config = MAIN_JOB_CONFIG
     options = [
         'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=16',
         'val_dataloader.dataset.indices=8'

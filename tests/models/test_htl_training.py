@@ -3,6 +3,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
@@ -76,6 +77,7 @@ def test_htl_losses_are_logged_and_finite(synthetic_driveact_root,
             log['loss_htl_inter'], rel_tol=1e-4)
 
 
+@pytest.mark.slow
 def test_htl_losses_decrease_in_training(synthetic_driveact_root):
     """With the paper's weights (alpha 0.01, beta 1) the inter-expert term,
     squared distances of C-dim expert outputs, dominates and decreases.

@@ -12,6 +12,7 @@ from mome_mmaction.models.utils import save_temporal_rus
 SYNTHETIC_CONFIGS = Path(__file__).parents[2] / 'configs' / 'synthetic'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config_name, loss_keys, prediction_field, shape', [
     ('interaction_experts_synthetic.py',
      ['loss_cls', 'loss_interaction'], 'interaction_weights', (5, )),

@@ -117,6 +117,7 @@ def test_tiny_baselines_train_and_predict(path):
         assert predictions[0].interaction_weights.shape == (5, )
 
 
+@pytest.mark.slow
 def test_full_size_mome_b16_forward():
     """configs/mome_htl_driveact.py: 3 x UniFormerV2-B16 (no weights), one
     CPU forward at 8x224x224."""

@@ -11,6 +11,8 @@ from tests.conftest import REPO_ROOT, run_tool
 
 CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
 
+pytestmark = pytest.mark.slow  # every test needs a training through our tools
+
 
 def data_options(data_root: Path) -> list:
     return [

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from tests.conftest import REPO_ROOT, run_tool
 
 
@@ -11,6 +13,7 @@ def flops_and_params(config: str, *args: str) -> tuple:
             int(re.search(r'Params: (\d+)', result.stdout)[1]))
 
 
+@pytest.mark.slow
 def test_mome_counts_three_experts_and_the_gate():
     """MMAction2's get_flops.py cannot feed MoME's dict of clips; ours
     counts all three experts: three single-expert costs plus the gate."""

@@ -1,11 +1,13 @@
 """tools/pretrain_tiny_expert.py: corpus, training and export in one go."""
 import hashlib
 
+import pytest
 import torch
 
 from tests.conftest import run_tool
 
 
+@pytest.mark.slow
 def test_pretrains_and_exports_the_backbone(tmp_path):
     """A 1-step run on a 2-clips-per-class corpus, from an empty folder."""
     result = run_tool([

@@ -24,6 +24,8 @@ SMOKE_CONFIG = REPO_ROOT / 'configs/synthetic/smoke_recognizer3d_motion_videos.p
 ADDED_RUNNER = 'sets no runner_type: running it with PortableRunner'
 ADDED_HOOKS = 'PortableRunner added custom hooks RNGStateHook, NonFiniteGuardHook'
 
+pytestmark = pytest.mark.slow  # every test launches trainings
+
 
 @pytest.fixture(scope='module')
 def plain_config(motion_videos_workspace):

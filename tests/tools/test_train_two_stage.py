@@ -23,6 +23,7 @@ def tiny_options(data_root):
     ]
 
 
+@pytest.mark.slow
 def test_two_stages_then_nothing_to_redo(synthetic_driveact_root, tmp_path,
                                          monkeypatch):
     options = tiny_options(synthetic_driveact_root)

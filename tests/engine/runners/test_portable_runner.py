@@ -62,6 +62,7 @@ def test_load_from_skips_the_missing_pretrained_file(synthetic_driveact_root,
             f"come from {tmp_path / 'mome.pth'} (load_from / --resume)") in log
 
 
+@pytest.mark.slow
 def test_resume_skips_it_only_when_there_is_a_checkpoint(
         synthetic_driveact_root, tmp_path):
     missing = tmp_path / 'no_k710.pth'

@@ -314,6 +314,7 @@ def test_optimizer_steps_through_the_data_preprocessor():
     assert all_block_hooks(model) == []
 
 
+@pytest.mark.slow
 def test_token_loss_under_ddp(tmp_path):
     dist.init_process_group(
         'gloo',
