@@ -15,22 +15,25 @@ from tests.conftest import REPO_ROOT, run_tool
 CONFIGS = sorted(
     path for path in (REPO_ROOT / 'configs').rglob('*.py')
     if '_base_' not in path.parts)
+#: Every config parsed once, to choose test parameters (tests that change a
+#: config parse their own copy).
+PARSED_CONFIGS = {path: Config.fromfile(path) for path in CONFIGS}
 #: The demo's config (tools/demo.py).
 MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
 SYNTHETIC_DRIVEACT_CONFIGS = [
     path for path in CONFIGS if path.parent.name == 'synthetic'
-    and Config.fromfile(path).train_dataloader.dataset.type ==
+    and PARSED_CONFIGS[path].train_dataloader.dataset.type ==
     'DriveActDataset'
 ]
 
 #: Two-stage configs (stage 2, naming their stage-1 configs).
 TWO_STAGE_CONFIGS = [
-    path for path in CONFIGS if 'stage1_configs' in Config.fromfile(path)
+    path for path in CONFIGS if 'stage1_configs' in PARSED_CONFIGS[path]
 ]
 #: Synthetic configs whose experts could start from stage-1 checkpoints.
 SYNTHETIC_EXPERT_CONFIGS = [
     path for path in SYNTHETIC_DRIVEACT_CONFIGS
-    if Config.fromfile(path).model.type == 'MoMERecognizer'
+    if PARSED_CONFIGS[path].model.type == 'MoMERecognizer'
 ]
 SYNTHETIC_STAGE1_CONFIGS = {
     modality: REPO_ROOT / f'configs/synthetic/single_{modality}_synthetic.py'
@@ -44,7 +47,7 @@ def config_id(path: Path) -> str:
 
 def is_full_size(path: Path) -> bool:
     """A UniFormerV2-B16 config."""
-    return Config.fromfile(path).model.backbone.get('width') == 768
+    return PARSED_CONFIGS[path].model.backbone.get('width') == 768
 
 
 def is_not_the_main_job(path: Path) -> bool:
