@@ -1,10 +1,13 @@
-"""Install mome_mmaction: ``pip install -e .`` (tests: ``pip install -e .[tests]``)."""
+"""Install mome_mmaction: ``pip install -e .``.
+
+With the test and lint tools: ``pip install -e .[tests]``.
+"""
+from setuptools import find_packages, setup
+
 import sysconfig
 from importlib import metadata
 from pathlib import Path
 from typing import List
-
-from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -12,8 +15,10 @@ HERE = Path(__file__).parent
 def read_requirements(name: str) -> List[str]:
     """Requirement lines of ``requirements/<name>.txt``, comments dropped."""
     lines = (HERE / 'requirements' / f'{name}.txt').read_text().splitlines()
-    return [line.split('#')[0].strip() for line in lines
-            if line.split('#')[0].strip()]
+    return [
+        line.split('#')[0].strip() for line in lines
+        if line.split('#')[0].strip()
+    ]
 
 
 def full_mmcv_installed() -> bool:
@@ -22,7 +27,10 @@ def full_mmcv_installed() -> bool:
     pip builds in an isolated environment, so look at the target
     interpreter's own site-packages rather than at ``sys.path``.
     """
-    paths = {sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']}
+    paths = {
+        sysconfig.get_paths()['purelib'],
+        sysconfig.get_paths()['platlib']
+    }
     return any(dist.metadata['Name'] == 'mmcv'
                for dist in metadata.distributions(path=sorted(paths)))
 

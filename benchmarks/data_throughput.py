@@ -17,15 +17,14 @@ import copy
 import statistics
 import tempfile
 import time
-from pathlib import Path
-
+from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from pathlib import Path
 from torch.utils.data import DataLoader
 
 import mome_mmaction  # noqa: F401  (registers our components)
-from mmaction.registry import DATASETS
 from mome_mmaction.datasets import make_synthetic_driveact
 
 DEFAULT_CONFIG = (

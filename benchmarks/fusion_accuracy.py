@@ -7,10 +7,10 @@ tools/data/make_synthetic_driveact.py), every expert starting from the
 pretrained tiny expert, trains each config under ``configs/synthetic/``
 (single-modality experts, early fusion, late fusion (one- and two-stage),
 input-gated MoE, MoME, MoME+MoDE, MoME+HTL (one- and two-stage),
-interaction experts and RUS-guided MoE by default) with the same seed and schedule
-through ``tools/train.py``, tests its best checkpoint on the test split
-with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits, with
-the standard deviation when there are several), the mean gate weights, the
+interaction experts and RUS-guided MoE by default) with the same seed and
+schedule through ``tools/train.py``, tests its best checkpoint on the test
+split with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits,
+with the standard deviation when there are several), the mean gate weights, the
 median training step time (data loading excluded; the median over the
 splits) and its ratio to MoME's (the token voting gate).
 The RUS-guided head needs a RUS file: it is estimated with
@@ -29,10 +29,9 @@ import json
 import statistics
 import subprocess
 import sys
+from mmengine.config import Config
 from pathlib import Path
 from typing import Dict, List, Optional
-
-from mmengine.config import Config
 
 import mome_mmaction  # noqa: F401
 from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD,
@@ -125,8 +124,8 @@ def table_row(config: str, results: List[Dict],
     ]
     for modality in MODALITIES:
         key = f'gate/{modality}'
-        row.append(f'{statistics.mean(r[key] for r in results):.3f}'
-                   if key in results[0] else '-')
+        row.append(f'{statistics.mean(r[key] for r in results):.3f}' if key in
+                   results[0] else '-')
     row += [f'{step:.3f}', f'{step / gate_step:.2f}x' if gate_step else '-']
     return row
 
@@ -140,11 +139,14 @@ def main() -> None:
         type=int,
         help='training epochs (default: the configs\' schedule, 10)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--data-root', type=Path,
-                        default=REPO_ROOT / 'data' /
-                        'synthetic_driveact_hard')
-    parser.add_argument('--work-dir', type=Path,
-                        default=REPO_ROOT / 'work_dirs' / 'fusion_accuracy')
+    parser.add_argument(
+        '--data-root',
+        type=Path,
+        default=REPO_ROOT / 'data' / 'synthetic_driveact_hard')
+    parser.add_argument(
+        '--work-dir',
+        type=Path,
+        default=REPO_ROOT / 'work_dirs' / 'fusion_accuracy')
     parser.add_argument(
         '--reuse',
         action='store_true',
@@ -156,14 +158,14 @@ def main() -> None:
     if not data_root.exists():
         make_synthetic_driveact(data_root, seed=0, **SYNTHETIC_DRIVEACT_HARD)
     configs = list(args.configs)
-    if any(config in RUS_CONFIGS for config in configs) and (
-            GATE_CONFIG not in configs):
+    if any(config in RUS_CONFIGS
+           for config in configs) and (GATE_CONFIG not in configs):
         configs.insert(0, GATE_CONFIG)  # its experts give the RUS file
     stages = {config: stage1_configs(config) for config in configs}
-    for stage1 in sorted({
-            name
-            for names in stages.values() for name in names.values()
-    }):
+    for stage1 in sorted(
+        {name
+         for names in stages.values()
+         for name in names.values()}):
         if stage1 not in configs:  # trained before the two-stage configs
             configs.insert(0, stage1)
     results: Dict[str, List[Dict]] = {config: [] for config in configs}
@@ -201,15 +203,16 @@ def main() -> None:
             ]
             metrics = train_and_test(config, run_dir, options + extra)
             results[config].append(metrics)
-            print(f'split {split} {config}: Top-1 '
-                  f'{100 * metrics["acc/top1"]:.2f} Mean-1 '
-                  f'{100 * metrics["acc/mean1"]:.2f} step '
-                  f'{metrics["step_seconds"]:.3f} s', flush=True)
+            print(
+                f'split {split} {config}: Top-1 '
+                f'{100 * metrics["acc/top1"]:.2f} Mean-1 '
+                f'{100 * metrics["acc/mean1"]:.2f} step '
+                f'{metrics["step_seconds"]:.3f} s',
+                flush=True)
     gate_step = (
         statistics.median(r['step_seconds'] for r in results[GATE_CONFIG])
         if results.get(GATE_CONFIG) else None)
-    rows = [['config', 'Top-1', 'Mean-1'] +
-            [f'gate {m}' for m in MODALITIES] +
+    rows = [['config', 'Top-1', 'Mean-1'] + [f'gate {m}' for m in MODALITIES] +
             ['s/step', f'step vs {GATE_CONFIG}']]
     rows += [
         table_row(config, results[config], gate_step) for config in configs

@@ -29,17 +29,16 @@ import copy
 import statistics
 import tempfile
 import time
-from pathlib import Path
-from typing import Callable, Dict, List
-
 import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
+from pathlib import Path
+from typing import Callable, Dict, List
 
 import mome_mmaction  # noqa: F401  (registers our components)
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mome_mmaction.models.utils import save_temporal_rus
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / 'configs/_base_/models'

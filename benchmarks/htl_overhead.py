@@ -34,15 +34,14 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
-
 import torch
 import torch.nn as nn
-from mmengine.config import Config
-
-import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from typing import Dict, Tuple
+
+import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -91,15 +90,15 @@ def measure_variant(args: argparse.Namespace) -> dict:
     # Normalized clips (B, num_clips=1, C, T, H, W) per modality, as the
     # data preprocessor hands them over.
     inputs = {
-        modality: torch.randn(args.batch_size, 1, *clip_shape,
-                              generator=generator).to(device)
+        modality:
+        torch.randn(args.batch_size, 1, *clip_shape,
+                    generator=generator).to(device)
         for modality in model.modalities
     }
     num_classes = model.cls_head.num_classes
     data_samples = [
-        ActionDataSample().set_gt_label(int(label)) for label in
-        torch.randint(0, num_classes, (args.batch_size, ),
-                      generator=generator)
+        ActionDataSample().set_gt_label(int(label)) for label in torch.randint(
+            0, num_classes, (args.batch_size, ), generator=generator)
     ]
 
     saved_storages: Dict[int, int] = {}

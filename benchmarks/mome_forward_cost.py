@@ -13,13 +13,12 @@ Usage::
 import argparse
 import statistics
 import time
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
 from typing import Callable, List
 
-import torch
-from mmengine.config import Config
-
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 
 CONFIG = 'configs/_base_/models/mome_uniformerv2_b16.py'
 

@@ -40,22 +40,21 @@ Examples::
 import argparse
 import copy
 import logging
+import numpy as np
 import statistics
 import time
-from pathlib import Path
-from typing import List, Optional, Tuple
-
-import numpy as np
 import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from pathlib import Path
 from torch import nn
+from typing import List, Optional, Tuple
 
 import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mome_mmaction.datasets import (MOTION_PRETRAINING_CLASSES,
                                     render_motion_clip)
 

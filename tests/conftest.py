@@ -1,13 +1,12 @@
 """Shared fixtures: mmaction scope, generated data, running our tools."""
 import os
+import pytest
 import socket
 import subprocess
 import sys
+from mmengine.registry import init_default_scope
 from pathlib import Path
 from typing import List
-
-import pytest
-from mmengine.registry import init_default_scope
 
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
 from mome_mmaction.datasets import make_motion_videos, make_synthetic_driveact
@@ -53,7 +52,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_tool(args: List[str], cwd: Path,
+def run_tool(args: List[str],
+             cwd: Path,
              timeout: float = 600) -> subprocess.CompletedProcess:
     """Run a command from the repo's ``tools/`` with this interpreter.
 
@@ -62,12 +62,20 @@ def run_tool(args: List[str], cwd: Path,
     Fails the test with the command's output if it exits non-zero.
     """
     tool = REPO_ROOT / args[0]
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
-               PYTHON=sys.executable, PORT=str(free_port()))
+    env = dict(
+        os.environ,
+        PYTHONUNBUFFERED='1',
+        OMP_NUM_THREADS='1',
+        PYTHON=sys.executable,
+        PORT=str(free_port()))
     command = (['bash', str(tool)] if tool.suffix == '.sh' else
                [sys.executable, str(tool)]) + [str(arg) for arg in args[1:]]
     result = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True,
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout)
     if result.returncode != 0:
         pytest.fail(f'{" ".join(command)} exited {result.returncode}:\n'

@@ -17,13 +17,13 @@ import argparse
 import json
 import subprocess
 import sys
+from mmengine.config import Config, DictAction
 from pathlib import Path
 from typing import List
 
-from mmengine.config import Config, DictAction
-
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD, make_motion_videos,
+from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD,
+                                    make_motion_videos,
                                     make_synthetic_driveact)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,15 +33,15 @@ GENERATED_DATA = {
     'data/synthetic_driveact_hard':
     lambda root: make_synthetic_driveact(
         root, seed=0, progress=True, **SYNTHETIC_DRIVEACT_HARD),
-    'data/motion_videos': lambda root: make_motion_videos(root, seed=0),
+    'data/motion_videos':
+    lambda root: make_motion_videos(root, seed=0),
 }
 
 
 def ensure_data(cfg: Config) -> None:
     """Generate the config's synthetic data if missing; else say what is."""
     dataset = cfg.train_dataloader.dataset
-    data_root = dataset.get('data_root') or str(
-        Path(dataset.ann_file).parent)
+    data_root = dataset.get('data_root') or str(Path(dataset.ann_file).parent)
     if (REPO_ROOT / data_root).exists():  # an absolute data_root stays as is
         return
     if data_root not in GENERATED_DATA:
@@ -56,8 +56,8 @@ def ensure_data(cfg: Config) -> None:
 def parse_cfg_options(cfg_options: List[str]) -> dict:
     """``['--cfg-options', 'k=v', ...]`` as the dict tools/train.py merges."""
     parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={})
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args(cfg_options).cfg_options
 
 
@@ -72,8 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
     parser.add_argument('--work-dir', type=Path)
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='KEY=VALUE overrides, as in tools/train.py')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE overrides, as in tools/train.py')
     args, train_args = parser.parse_known_args()
     cfg = Config.fromfile(REPO_ROOT / args.config)
     cfg_options = ['--cfg-options', *args.cfg_options
@@ -83,8 +86,9 @@ def main() -> None:
     ensure_data(cfg)
     run('tools/train.py', args.config, '--work-dir', str(work_dir),
         *train_args, *cfg_options)
-    best = max((REPO_ROOT / work_dir).glob('best_*.pth'),
-               key=lambda path: path.stat().st_mtime)
+    best = max(
+        (REPO_ROOT / work_dir).glob('best_*.pth'),
+        key=lambda path: path.stat().st_mtime)
     test_dir = work_dir / 'test'
     dump = test_dir / 'predictions.pkl'
     run('tools/test.py', args.config, str(best), '--work-dir', str(test_dir),

@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import os
 import os.path as osp
-
 import torch
 
 from mome_mmaction.utils import load_checkpoint_weights_only

@@ -20,9 +20,8 @@ Paths are relative to the current folder, as in MMAction2's tools.
 import argparse
 import subprocess
 import sys
-from pathlib import Path
-
 from mmengine.config import Config, DictAction
+from pathlib import Path
 
 from mome_mmaction.datasets import make_motion_pretraining
 

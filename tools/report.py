@@ -12,8 +12,8 @@ over the splits run.
 import argparse
 from pathlib import Path
 
-from mome_mmaction.evaluation import (report_rows, summarize_run,
-                                      to_markdown, write_csv)
+from mome_mmaction.evaluation import (report_rows, summarize_run, to_markdown,
+                                      write_csv)
 
 DEFINITIONS = ('Mean-1: mean per-class accuracy over the classes present in '
                "each split's test labels (MMAction2 acc/mean1); Top-1: "
@@ -24,7 +24,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dirs', nargs='+', type=Path)
     parser.add_argument(
-        '--out', type=Path, help='write PREFIX.md and PREFIX.csv '
+        '--out',
+        type=Path,
+        help='write PREFIX.md and PREFIX.csv '
         '(default: report in the first work dir)')
     args = parser.parse_args()
     rows = report_rows([summarize_run(path) for path in args.work_dirs])
@@ -34,7 +36,8 @@ def main() -> None:
     prefix = args.out or args.work_dirs[0] / 'report'
     prefix.with_suffix('.md').write_text(f'{table}\n\n{DEFINITIONS}\n')
     write_csv(rows, prefix.with_suffix('.csv'))
-    print(f'wrote {prefix.with_suffix(".md")} and {prefix.with_suffix(".csv")}')
+    print(
+        f'wrote {prefix.with_suffix(".md")} and {prefix.with_suffix(".csv")}')
 
 
 if __name__ == '__main__':

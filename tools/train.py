@@ -1,4 +1,4 @@
-"""Train a recognizer: MMAction2's ``tools/train.py`` with mome_mmaction loaded.
+"""Train a recognizer: MMAction2's ``tools/train.py``, mome_mmaction loaded.
 
 Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
 [--amp] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]``.

@@ -22,10 +22,9 @@ import json
 import os
 import subprocess
 import sys
+from mmengine.config import Config
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
-
-from mmengine.config import Config
 
 TOOLS = Path(__file__).resolve().parent
 DONE_FILE = 'two_stage_done.json'

@@ -10,8 +10,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, save_best='auto',
-        max_keep_ckpts=3),
+        type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 # Checkpoints carry every rank's random states; --resume continues them.

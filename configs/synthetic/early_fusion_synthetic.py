@@ -1,4 +1,5 @@
-# Early fusion (channel-concatenated views, one backbone) on the synthetic Drive&Act.
+# Early fusion (channel-concatenated views, one backbone) on the synthetic
+# Drive&Act.
 _base_ = [
     '../_base_/models/early_fusion_uniformerv2_tiny.py',
     '../_base_/datasets/synthetic_driveact.py',

@@ -1,4 +1,5 @@
-# Late fusion (per-expert classifiers, averaged scores) on the synthetic Drive&Act.
+# Late fusion (per-expert classifiers, averaged scores) on the synthetic
+# Drive&Act.
 _base_ = [
     '../_base_/models/late_fusion_uniformerv2_tiny.py',
     '../_base_/datasets/synthetic_driveact.py',

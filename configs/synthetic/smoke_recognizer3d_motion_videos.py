@@ -22,7 +22,10 @@ train_pipeline = [
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
-        type='SampleFrames', clip_len=4, frame_interval=3, num_clips=1,
+        type='SampleFrames',
+        clip_len=4,
+        frame_interval=3,
+        num_clips=1,
         test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 36)),

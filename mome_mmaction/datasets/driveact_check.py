@@ -1,8 +1,7 @@
 """Check a whole Drive&Act-layout dataset up front (``check_driveact.py``)."""
 from collections import Counter, defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
-
 from mmengine.utils import ProgressBar
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DRIVEACT_MIDLEVEL_CLASSES, driveact_csv_path,

@@ -3,12 +3,11 @@ import csv
 import logging
 import os.path as osp
 from collections import Counter
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
-
-from mmengine.logging import print_log
-
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+from mmengine.logging import print_log
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
 from .transforms.synchronized_modality_transforms import VideoReadError
 
 #: The 34 Drive&Act mid-level activities; class id = position.
@@ -63,11 +62,11 @@ def recording_stem(file_id: str) -> str:
         file_id
 
 
-def read_driveact_view_csv(
-        csv_file: str,
-        view: str,
-        data_root: str,
-        frame_end_inclusive: bool = False) -> Dict[ChunkKey, dict]:
+def read_driveact_view_csv(csv_file: str,
+                           view: str,
+                           data_root: str,
+                           frame_end_inclusive: bool = False
+                           ) -> Dict[ChunkKey, dict]:
     """Read one view's chunk CSV into chunk key -> chunk.
 
     Args:

@@ -38,13 +38,12 @@ frames and a rerun only writes what is missing.
 """
 import json
 import multiprocessing
+import numpy as np
 import os
 import sys
+from mmengine.utils import track_iter_progress
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
-
-import numpy as np
-from mmengine.utils import track_iter_progress
 
 from .synthetic_videos import write_video
 
@@ -275,8 +274,8 @@ def render_motion_clip(rng: np.random.Generator,
     u = np.cos(rotation) * dx + np.sin(rotation) * dy
     v = -np.sin(rotation) * dx + np.cos(rotation) * dy
     mask = _shape_mask(shape, u, v)[..., None]
-    texture = _texture(rng, 'plain' if plain else str(rng.choice(TEXTURES)),
-                       u, v)[..., None]
+    texture = _texture(rng, 'plain' if plain else str(rng.choice(TEXTURES)), u,
+                       v)[..., None]
     # Colours: the shape's luminance is >= 80 away from the background's.
     background_luma = float(background[0].mean(axis=(0, 1)) @ _BGR_LUMA)
     if background_luma < 128:
@@ -428,8 +427,9 @@ def make_motion_pretraining(
                               subset, index, seed, size, num_frames))
     written = _run_tasks(tasks, workers, progress)
     for subset, subset_lines in lines.items():
-        (out_dir / f'{subset}.txt').write_text(''.join(
-            f'{line}\n' for line in subset_lines))
+        (out_dir /
+         f'{subset}.txt').write_text(''.join(f'{line}\n'
+                                             for line in subset_lines))
     (out_dir / 'classes.txt').write_text(''.join(f'{name}\n'
                                                  for name in classes))
     return dict(

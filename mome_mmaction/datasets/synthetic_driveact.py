@@ -30,12 +30,11 @@ views show the same instant.
 """
 import csv
 import json
+import numpy as np
 import sys
+from mmengine.utils import ProgressBar
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
-
-import numpy as np
-from mmengine.utils import ProgressBar
 
 from .driveact_dataset import DRIVEACT_CSV_COLUMNS, driveact_csv_path
 from .synthetic_videos import write_video
@@ -55,11 +54,11 @@ SYNTHETIC_DRIVEACT_MOTIONS: Dict[str, str] = {
 }
 #: Default class list of the synthetic data (labels = positions); all
 #: flip-invariant.
-SYNTHETIC_DRIVEACT_CLASSES: Tuple[str, ...] = tuple(
-    SYNTHETIC_DRIVEACT_MOTIONS)[:5]
+SYNTHETIC_DRIVEACT_CLASSES: Tuple[str,
+                                  ...] = tuple(SYNTHETIC_DRIVEACT_MOTIONS)[:5]
 #: Every synthetic class, for the harder data (left / right: no ``Flip``).
-SYNTHETIC_DRIVEACT_HARD_CLASSES: Tuple[str, ...] = tuple(
-    SYNTHETIC_DRIVEACT_MOTIONS)
+SYNTHETIC_DRIVEACT_HARD_CLASSES: Tuple[str,
+                                       ...] = tuple(SYNTHETIC_DRIVEACT_MOTIONS)
 #: View -> frame (height, width); colour is wider, as in Drive&Act.
 SYNTHETIC_VIEW_SIZES: Dict[str, Tuple[int, int]] = {
     'kinect_color': (64, 80),
@@ -161,18 +160,23 @@ def _actor_state(motion: str,
 
 #: Grey level of each view's background, toward which ``difficulty`` pulls
 #: the actor's value (lower contrast).
-_BACKGROUND_LEVEL = {'kinect_color': 35., 'kinect_ir': 40., 'kinect_depth': 60.}
+_BACKGROUND_LEVEL = {
+    'kinect_color': 35.,
+    'kinect_ir': 40.,
+    'kinect_depth': 60.
+}
 
 
-def _render(view: str,
-            size: Tuple[int, int],
-            state: Tuple[float, float, float],
-            colour: np.ndarray,
-            corruption: Optional[str],
-            rng: np.random.Generator,
-            difficulty: float = 0.,
-            distractors: Sequence[Tuple[float, float, float]] = ()
-            ) -> np.ndarray:
+def _render(
+    view: str,
+    size: Tuple[int, int],
+    state: Tuple[float, float, float],
+    colour: np.ndarray,
+    corruption: Optional[str],
+    rng: np.random.Generator,
+    difficulty: float = 0.,
+    distractors: Sequence[Tuple[float, float, float]] = ()
+) -> np.ndarray:
     """One BGR frame of ``view`` showing the actor at ``state``.
 
     ``distractors`` are squares (centre y, centre x, side), relative, drawn
@@ -207,8 +211,8 @@ def _render(view: str,
     elif corruption == 'noise':
         frame = frame * 0.3 + rng.uniform(0, 180, frame.shape)
     elif corruption == 'glare':  # a saturated blob over the actor's area
-        yy, xx = np.mgrid[:height, :width] / np.array([height, width])[
-            :, None, None]
+        yy, xx = np.mgrid[:height, :width] / np.array([height, width])[:, None,
+                                                                       None]
         blob = np.exp(-((yy - state[0])**2 + (xx - state[1])**2) / 0.03)
         frame = frame + 400 * blob[..., None]
     elif corruption == 'dropout':  # holes: 8x8 cells read as 0, per frame
@@ -232,8 +236,7 @@ def chunk_condition(chunk: Dict) -> str:
     failures = chunk.get('failures', {})
     if not failures:
         return 'clean'
-    return '+'.join(failures) + ':' + '/'.join(
-        sorted(set(failures.values())))
+    return '+'.join(failures) + ':' + '/'.join(sorted(set(failures.values())))
 
 
 def synthetic_conditions(data_root: Union[str, Path]) -> Dict[tuple, str]:
@@ -245,14 +248,15 @@ def synthetic_conditions(data_root: Union[str, Path]) -> Dict[tuple, str]:
         raise FileNotFoundError(
             f'{meta_file} does not exist: sensing conditions are known only '
             'for data written by tools/data/make_synthetic_driveact.py')
-    return {(chunk['participant_id'], chunk['recording'],
-             chunk['annotation_id'], chunk['chunk_id']): chunk_condition(chunk)
-            for chunk in json.loads(meta_file.read_text())['chunks']}
+    keys = ('participant_id', 'recording', 'annotation_id', 'chunk_id')
+    return {
+        tuple(chunk[key] for key in keys): chunk_condition(chunk)
+        for chunk in json.loads(meta_file.read_text())['chunks']
+    }
 
 
 def _draw_failures(rng: np.random.Generator, views: Sequence[str],
-                   corrupt_prob: float,
-                   difficulty: float) -> Dict[str, str]:
+                   corrupt_prob: float, difficulty: float) -> Dict[str, str]:
     """View -> failure of one annotation of the harder data (empty: clean).
 
     A failing annotation has, with probability ``1 - difficulty / 2``, one
@@ -261,27 +265,28 @@ def _draw_failures(rng: np.random.Generator, views: Sequence[str],
     """
     if rng.random() >= corrupt_prob:
         return {}
-    kind = rng.choice(3, p=[1 - difficulty / 2, difficulty / 4,
-                            difficulty / 4])
+    kind = rng.choice(
+        3, p=[1 - difficulty / 2, difficulty / 4, difficulty / 4])
     if kind == 0:
         view = str(rng.choice(views))
         return {view: str(rng.choice(VIEW_FAILURES[view]))}
-    chosen = rng.choice(len(views), size=min(kind, len(views) - 1),
-                        replace=False)
+    chosen = rng.choice(
+        len(views), size=min(kind,
+                             len(views) - 1), replace=False)
     return {views[index]: 'replay' for index in sorted(chosen)}
 
 
 def make_synthetic_driveact(
-    out_dir: Union[str, Path],
-    seed: int = 0,
-    num_participants: int = 6,
-    annotations_per_class: int = 2,
-    chunk_len: int = 16,
-    corrupt_prob: float = 0.5,
-    classes: Sequence[str] = SYNTHETIC_DRIVEACT_CLASSES,
-    views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES),
-    difficulty: float = 0.,
-    progress: bool = False) -> Dict:
+        out_dir: Union[str, Path],
+        seed: int = 0,
+        num_participants: int = 6,
+        annotations_per_class: int = 2,
+        chunk_len: int = 16,
+        corrupt_prob: float = 0.5,
+        classes: Sequence[str] = SYNTHETIC_DRIVEACT_CLASSES,
+        views: Sequence[str] = tuple(SYNTHETIC_VIEW_SIZES),
+        difficulty: float = 0.,
+        progress: bool = False) -> Dict:
     """Write videos and chunk CSVs in the Drive&Act layout.
 
     Writes ``OUT/<view>/vp<P>/run1b_<timestamp>.<view>.mp4`` (one recording
@@ -344,8 +349,7 @@ def make_synthetic_driveact(
         classes=list(classes),
         recordings={},
         chunks=[])
-    bar = ProgressBar(
-        num_participants, file=sys.stdout) if progress else None
+    bar = ProgressBar(num_participants, file=sys.stdout) if progress else None
     for participant in range(1, num_participants + 1):
         stem = (f'vp{participant}/run1b_2018-05-{participant % 28 + 1:02d}'
                 f'-14-02-{participant % 60:02d}')
@@ -426,8 +430,8 @@ def make_synthetic_driveact(
     if bar:
         bar.file.write('\n')
     meta['splits'] = _write_csvs(out_dir, rows, views, num_participants)
-    (out_dir / 'synthetic_driveact.json').write_text(
-        json.dumps(meta, indent=1))
+    (out_dir /
+     'synthetic_driveact.json').write_text(json.dumps(meta, indent=1))
     return meta
 
 
@@ -475,8 +479,8 @@ def _write_recording(out_dir: Path, stem: str, views: Sequence[str],
             for view, failure in current['failures'].items():
                 if failure == 'replay':
                     views_failing[view] = (_actor_state(
-                        SYNTHETIC_DRIVEACT_MOTIONS[current['decoy']],
-                        progress, place, amplitude, side), 'tear', instant)
+                        SYNTHETIC_DRIVEACT_MOTIONS[current['decoy']], progress,
+                        place, amplitude, side), 'tear', instant)
                 elif failure == 'freeze':  # the annotation's first image
                     views_failing[view] = (_actor_state(
                         SYNTHETIC_DRIVEACT_MOTIONS[current['activity']], 0.,

@@ -1,9 +1,8 @@
 """Write small, real encoded videos for demos, tests and benchmarks."""
-from pathlib import Path
-from typing import Dict, List, Sequence, Union
-
 import cv2
 import numpy as np
+from pathlib import Path
+from typing import Dict, List, Sequence, Union
 
 #: Motion directions (dy, dx) per class of :func:`make_motion_videos`. No
 #: mirrored pair is told apart by a horizontal flip alone, so do not train
@@ -16,7 +15,8 @@ MOTION_CLASSES: Dict[str, tuple] = {
 }
 
 
-def write_video(path: Union[str, Path], frames: np.ndarray,
+def write_video(path: Union[str, Path],
+                frames: np.ndarray,
                 fps: float = 15.) -> None:
     """Encode frames as an MPEG-4 Part 2 (``mp4v``) file decord can read.
 
@@ -44,9 +44,12 @@ def write_video(path: Union[str, Path], frames: np.ndarray,
         writer.release()
 
 
-def moving_square_frames(rng: np.random.Generator, direction: Sequence[int],
-                         num_frames: int = 16, size: int = 64,
-                         square: int = 14, speed: float = 2.5) -> np.ndarray:
+def moving_square_frames(rng: np.random.Generator,
+                         direction: Sequence[int],
+                         num_frames: int = 16,
+                         size: int = 64,
+                         square: int = 14,
+                         speed: float = 2.5) -> np.ndarray:
     """A bright square crossing a noisy background in ``direction``.
 
     Returns:
@@ -65,8 +68,10 @@ def moving_square_frames(rng: np.random.Generator, direction: Sequence[int],
     return frames
 
 
-def make_motion_videos(out_dir: Union[str, Path], videos_per_class: int = 8,
-                       num_frames: int = 16, seed: int = 0) -> List[str]:
+def make_motion_videos(out_dir: Union[str, Path],
+                       videos_per_class: int = 8,
+                       num_frames: int = 16,
+                       seed: int = 0) -> List[str]:
     """Write a 4-class moving-square video set in MMAction2's list format.
 
     Writes ``OUT/videos/<class>_<i>.mp4`` and ``OUT/train.txt`` /

@@ -8,8 +8,8 @@ from .split_report import (read_split_metrics, report_rows, summarize_run,
 
 __all__ = [
     'CHUNK_KEYS', 'confusion_matrix', 'GateWeightMetric',
-    'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult',
-    'per_class_table', 'per_condition_table', 'prediction_conditions',
-    'predictions_to_arrays', 'read_split_metrics', 'report_rows',
-    'summarize_run', 'to_markdown', 'write_csv', 'write_gate_report'
+    'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult', 'per_class_table',
+    'per_condition_table', 'prediction_conditions', 'predictions_to_arrays',
+    'read_split_metrics', 'report_rows', 'summarize_run', 'to_markdown',
+    'write_csv', 'write_gate_report'
 ]

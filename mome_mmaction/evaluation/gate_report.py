@@ -1,13 +1,13 @@
 """Per-class gate weights and confusion matrix from dumped predictions."""
+import numpy as np
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
-
-import numpy as np
 
 from .split_report import to_markdown, write_csv
 
 
-def predictions_to_arrays(predictions: Sequence[Dict]) -> Dict[str, np.ndarray]:
+def predictions_to_arrays(predictions: Sequence[Dict]
+                          ) -> Dict[str, np.ndarray]:
     """Stack what ``tools/test.py --dump`` wrote for each sample.
 
     Args:
@@ -19,25 +19,27 @@ def predictions_to_arrays(predictions: Sequence[Dict]) -> Dict[str, np.ndarray]:
         dict: ``labels`` (S,), ``predicted`` (S,), ``gate_weights`` (S, N).
     """
     for index, sample in enumerate(predictions):
-        missing = [key for key in ('gt_label', 'pred_score', 'gate_weights')
-                   if key not in sample]
+        missing = [
+            key for key in ('gt_label', 'pred_score', 'gate_weights')
+            if key not in sample
+        ]
         if missing:
             raise KeyError(
                 f'prediction {index} has no {missing} (keys: '
                 f'{sorted(sample)}); dump a model whose head returns gate '
                 'weights, e.g. MoMERecognizer with TokenVotingGateHead')
     return dict(
-        labels=np.array([int(s['gt_label'].reshape(-1)[0])
-                         for s in predictions]),
-        predicted=np.array([int(np.asarray(s['pred_score']).argmax())
-                            for s in predictions]),
-        gate_weights=np.stack([np.asarray(s['gate_weights'], np.float64)
-                               for s in predictions]))
+        labels=np.array(
+            [int(s['gt_label'].reshape(-1)[0]) for s in predictions]),
+        predicted=np.array(
+            [int(np.asarray(s['pred_score']).argmax()) for s in predictions]),
+        gate_weights=np.stack(
+            [np.asarray(s['gate_weights'], np.float64) for s in predictions]))
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray,
                      num_classes: int) -> np.ndarray:
-    """Counts (num_classes, num_classes): row = true class, column = predicted."""
+    """Counts (num_classes, num_classes): rows true, columns predicted."""
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (labels, predicted), 1)
     return matrix
@@ -53,12 +55,15 @@ def per_class_table(arrays: Dict[str, np.ndarray], classes: Sequence[str],
             continue
         accuracy = float(np.mean(arrays['predicted'][mask] == class_id))
         weights = arrays['gate_weights'][mask].mean(axis=0)
-        rows.append([name, int(mask.sum()), round(accuracy, 4)] +
-                    [round(float(w), 4) for w in weights])
+        rows.append(
+            [name, int(mask.sum()), round(accuracy, 4)] +
+            [round(float(w), 4) for w in weights])
     overall = arrays['gate_weights'].mean(axis=0)
-    rows.append(['all', len(arrays['labels']),
-                 round(float(np.mean(arrays['predicted'] == arrays['labels'])),
-                       4)] + [round(float(w), 4) for w in overall])
+    rows.append([
+        'all',
+        len(arrays['labels']),
+        round(float(np.mean(arrays['predicted'] == arrays['labels'])), 4)
+    ] + [round(float(w), 4) for w in overall])
     return rows
 
 
@@ -96,21 +101,23 @@ def prediction_conditions(predictions: Sequence[Dict],
     return conditions
 
 
-def per_condition_table(arrays: Dict[str, np.ndarray],
-                        conditions: Sequence[str],
+def per_condition_table(arrays: Dict[str,
+                                     np.ndarray], conditions: Sequence[str],
                         modalities: Sequence[str]) -> List[List]:
     """Header plus a row per sensing condition (``clean`` first, then by
     name): samples, accuracy and mean gate weight per modality."""
     rows = [['condition', 'samples', 'top1'] +
             [f'gate {m}' for m in modalities]]
     conditions = np.asarray(conditions)
-    for condition in sorted(set(conditions.tolist()),
-                            key=lambda name: (name != 'clean', name)):
+    clean_first = sorted(
+        set(conditions.tolist()), key=lambda name: (name != 'clean', name))
+    for condition in clean_first:
         mask = conditions == condition
-        accuracy = float(np.mean(arrays['predicted'][mask] ==
-                                 arrays['labels'][mask]))
+        accuracy = float(
+            np.mean(arrays['predicted'][mask] == arrays['labels'][mask]))
         weights = arrays['gate_weights'][mask].mean(axis=0)
-        rows.append([condition, int(mask.sum()), round(accuracy, 4)] +
+        rows.append([condition, int(mask.sum()),
+                     round(accuracy, 4)] +
                     [round(float(w), 4) for w in weights])
     return rows
 
@@ -143,10 +150,12 @@ def write_gate_report(predictions: Sequence[Dict],
             f'but the config names modalities {list(modalities)}')
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = per_class_table(arrays, classes, modalities)
-    files = [out_dir / name for name in (
-        'gate_weights_per_class.csv', 'gate_weights_per_class.md',
-        'gate_weights_per_class.png', 'confusion_matrix.csv',
-        'confusion_matrix.png')]
+    files = [
+        out_dir / name
+        for name in ('gate_weights_per_class.csv', 'gate_weights_per_class.md',
+                     'gate_weights_per_class.png', 'confusion_matrix.csv',
+                     'confusion_matrix.png')
+    ]
     write_csv(rows, files[0])
     files[1].write_text(
         to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')
@@ -170,9 +179,8 @@ def write_gate_report(predictions: Sequence[Dict],
     matrix = confusion_matrix(arrays['labels'], arrays['predicted'],
                               len(classes))
     write_csv([['true \\ predicted', *classes]] +
-              [[name, *counts] for name, counts in zip(classes,
-                                                        matrix.tolist())],
-              files[3])
+              [[name, *counts]
+               for name, counts in zip(classes, matrix.tolist())], files[3])
     normalized = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     size = 0.3 * len(classes) + 3
     figure, axis = plt.subplots(figsize=(size, size))
@@ -187,8 +195,10 @@ def write_gate_report(predictions: Sequence[Dict],
     plt.close(figure)
     if conditions is not None:
         rows = per_condition_table(arrays, conditions, modalities)
-        files += [out_dir / 'gate_weights_per_condition.csv',
-                  out_dir / 'gate_weights_per_condition.md']
+        files += [
+            out_dir / 'gate_weights_per_condition.csv',
+            out_dir / 'gate_weights_per_condition.md'
+        ]
         write_csv(rows, files[-2])
         files[-1].write_text(
             to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')

@@ -1,11 +1,9 @@
 """Evaluate a checkpoint with each modality dropped or degraded."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
-
+from mmaction.registry import RUNNERS
 from mmengine.config import Config
 from mmengine.runner import Runner
-
-from mmaction.registry import RUNNERS
+from typing import Dict, List, Optional, Sequence, Tuple
 
 #: Test-time failures applied to each modality in turn: (name, transform).
 DEFAULT_FAILURES: Tuple[Tuple[str, Dict], ...] = (
@@ -18,15 +16,15 @@ DEFAULT_FAILURES: Tuple[Tuple[str, Dict], ...] = (
 
 
 def failure_cases(
-        modalities: Sequence[str],
-        failures: Sequence[Tuple[str, Dict]] = DEFAULT_FAILURES
+    modalities: Sequence[str],
+    failures: Sequence[Tuple[str, Dict]] = DEFAULT_FAILURES
 ) -> List[Tuple[str, Optional[Dict]]]:
     """``('clean', None)`` then ``('<modality> <failure>', transform)``."""
     cases: List[Tuple[str, Optional[Dict]]] = [('clean', None)]
     for modality in modalities:
         for name, transform in failures:
-            cases.append((f'{modality} {name}',
-                          dict(transform, modality=modality)))
+            cases.append(
+                (f'{modality} {name}', dict(transform, modality=modality)))
     return cases
 
 
@@ -40,14 +38,18 @@ def insert_before_packing(pipeline: List[Dict], transform: Dict) -> List[Dict]:
     return [*pipeline[:index], transform, *pipeline[index:]]
 
 
-def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
+def evaluate_case(cfg: Config,
+                  checkpoint: str,
+                  work_dir: str,
+                  case: str,
                   transform: Optional[Dict] = None,
                   dump_file: Optional[str] = None) -> Dict[str, float]:
     """Test ``checkpoint`` with ``transform`` added to the test pipeline.
 
     Adds ``GateWeightMetric`` next to the config's test evaluator when the
-    model names its ``modalities`` and the config has none, and mmengine's ``DumpResults`` when
-    ``dump_file`` is given (as ``tools/test.py --dump`` does).
+    model names its ``modalities`` and the config has none, and mmengine's
+    ``DumpResults`` when ``dump_file`` is given (as ``tools/test.py --dump``
+    does).
 
     Returns:
         dict: The evaluator's metrics, e.g. ``acc/top1``, ``gate/rgb``.
@@ -58,12 +60,15 @@ def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
         dataset.pipeline = insert_before_packing(dataset.pipeline, transform)
     evaluators = cfg.test_evaluator
     evaluators = list(evaluators) if isinstance(evaluators,
-                                                (list, tuple)) else [evaluators]
+                                                (list,
+                                                 tuple)) else [evaluators]
     if cfg.model.get('modalities') and not any(
             evaluator.get('type') == 'GateWeightMetric'
             for evaluator in evaluators):
-        evaluators.append(dict(type='GateWeightMetric',
-                               modalities=tuple(cfg.model.modalities)))
+        evaluators.append(
+            dict(
+                type='GateWeightMetric',
+                modalities=tuple(cfg.model.modalities)))
     if dump_file is not None:
         evaluators.append(dict(type='DumpResults', out_file_path=dump_file))
     cfg.test_evaluator = evaluators
@@ -71,6 +76,6 @@ def evaluate_case(cfg: Config, checkpoint: str, work_dir: str, case: str,
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.experiment_name = case.replace(' ', '_')
-    runner = (RUNNERS.build(cfg) if 'runner_type' in cfg
-              else Runner.from_cfg(cfg))
+    runner = (
+        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg))
     return runner.test()

@@ -42,8 +42,10 @@ def summarize_run(run_dir: Path) -> Dict:
     Splits that were not run (no ``split<k>`` folder) are left out; a split
     folder without a test result is an error.
     """
-    per_split = {split: read_split_metrics(run_dir / f'split{split}')
-                 for split in SPLITS if (run_dir / f'split{split}').is_dir()}
+    per_split = {
+        split: read_split_metrics(run_dir / f'split{split}')
+        for split in SPLITS if (run_dir / f'split{split}').is_dir()
+    }
     if not per_split:
         raise FileNotFoundError(
             f'{run_dir} has none of split0/ split1/ split2/ '
@@ -67,8 +69,10 @@ def report_rows(summaries: Sequence[Dict]) -> List[List[str]]:
     header = ['run']
     for split in SPLITS:
         header += [f'split{split} Mean-1', f'split{split} Top-1']
-    header += ['Mean-1', 'Mean-1 std', 'Top-1', 'Top-1 std',
-               'paper Mean-1', 'paper Top-1', 'paper splits']
+    header += [
+        'Mean-1', 'Mean-1 std', 'Top-1', 'Top-1 std', 'paper Mean-1',
+        'paper Top-1', 'paper splits'
+    ]
     rows = [header]
     for summary in summaries:
         row = [summary['name']]
@@ -77,10 +81,12 @@ def report_rows(summaries: Sequence[Dict]) -> List[List[str]]:
             row += [_cell(metrics.get('mean1')), _cell(metrics.get('top1'))]
         paper: Optional[PaperResult] = summary['paper']
         row += [
-            _cell(summary['mean1']), _cell(summary['mean1_std']),
-            _cell(summary['top1']), _cell(summary['top1_std']),
-            _cell(paper and paper.mean1), _cell(paper and paper.top1),
-            paper.splits if paper else '-'
+            _cell(summary['mean1']),
+            _cell(summary['mean1_std']),
+            _cell(summary['top1']),
+            _cell(summary['top1_std']),
+            _cell(paper and paper.mean1),
+            _cell(paper and paper.top1), paper.splits if paper else '-'
         ]
         rows.append(row)
     return rows

@@ -10,10 +10,10 @@ from .safe_pickle import (PICKLE_SAFE_GLOBALS, UnsafePickleError,
 from .stack_compat import apply_stack_fixes
 
 __all__ = [
-    'AtomicLocalBackend', 'register_atomic_local_backend',
-    'apply_stack_fixes', 'CHECKPOINT_SAFE_GLOBALS', 'CorruptCheckpointError',
-    'UnsafeCheckpointError',
-    'load_checkpoint_weights_only', 'load_pickle_safely', 'mmaction_tool_path',
-    'PICKLE_SAFE_GLOBALS', 'register_safe_pickle_handler',
-    'register_weights_only_loader', 'run_mmaction_tool', 'UnsafePickleError'
+    'AtomicLocalBackend', 'register_atomic_local_backend', 'apply_stack_fixes',
+    'CHECKPOINT_SAFE_GLOBALS', 'CorruptCheckpointError',
+    'UnsafeCheckpointError', 'load_checkpoint_weights_only',
+    'load_pickle_safely', 'mmaction_tool_path', 'PICKLE_SAFE_GLOBALS',
+    'register_safe_pickle_handler', 'register_weights_only_loader',
+    'run_mmaction_tool', 'UnsafePickleError'
 ]

@@ -1,12 +1,11 @@
 """Local files written atomically: a killed save never leaves half a file."""
+import mmengine
 import os
 import os.path as osp
-from pathlib import Path
-from typing import Union
-
-import mmengine
 from mmengine.fileio import register_backend
 from mmengine.fileio.backends import LocalBackend
+from pathlib import Path
+from typing import Union
 
 
 class AtomicLocalBackend(LocalBackend):

@@ -1,15 +1,14 @@
 """Run MMAction2's own command-line tools with mome_mmaction loaded."""
 import logging
+import mmaction
 import os
 import runpy
 import sys
-from pathlib import Path
-from typing import List
-
-import mmaction
 import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
+from pathlib import Path
+from typing import List
 
 #: MMAction2 tools that build a runner from their config (``CONFIG`` is
 #: their first argument).

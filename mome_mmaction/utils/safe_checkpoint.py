@@ -13,18 +13,17 @@ unpickles fully, or ``torch.load``; :func:`register_weights_only_loader`
 wraps them so that they load weights-only with the same allow-list too.
 """
 import functools
+import numpy as np
 import os.path as osp
 import pickle
 import re
+import torch
 import zipfile
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional, Union
-
-import numpy as np
-import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+from typing import Any, Callable, Iterator, Optional, Union
 
 _NUMPY_RECONSTRUCT = np._core.multiarray._reconstruct
 _NUMPY_SCALAR = np._core.multiarray.scalar
@@ -61,8 +60,10 @@ CHECKPOINT_SAFE_GLOBALS = [
     (_NUMPY_SCALAR, 'numpy.core.multiarray.scalar'),
     # dtype classes for numeric, bool, bytes, str and datetime arrays; not
     # object ('O') or void ('V') arrays.
-    *{type(np.dtype(code))
-      for code in np.typecodes['All'] if code not in 'OV'},
+    *{
+        type(np.dtype(code))
+        for code in np.typecodes['All'] if code not in 'OV'
+    },
 ]
 
 
@@ -104,15 +105,15 @@ def check_checkpoint_file(filename: str) -> None:
 
 
 def _refused_global(error: Exception) -> str:
-    """The global torch's weights-only unpickler refused, as ``module.name``."""
+    """The global torch's weights-only unpickler refused: ``module.name``."""
     found = re.search(r"GLOBAL ([\w.]+)|got <class '([\w.]+)'>", str(error))
     return (found.group(1) or found.group(2)) if found else str(error)
 
 
 def load_checkpoint_weights_only(
         filename: str,
-        map_location: Optional[Union[str, Callable, torch.device]] = None
-) -> Any:
+        map_location: Optional[Union[str, Callable,
+                                     torch.device]] = None) -> Any:
     """Load a local checkpoint weights-only, allowing our checkpoint types.
 
     Registered as mmengine's loader for local paths, so ``load_from``,
@@ -210,5 +211,4 @@ def register_weights_only_loader() -> None:
         prefixes='', loader=load_checkpoint_weights_only, force=True)
     for prefixes, loader in REMOTE_SCHEMES:
         CheckpointLoader.register_scheme(
-            prefixes=prefixes, loader=_weights_only_scheme(loader),
-            force=True)
+            prefixes=prefixes, loader=_weights_only_scheme(loader), force=True)

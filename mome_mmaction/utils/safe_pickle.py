@@ -14,10 +14,9 @@ import codecs
 import collections
 import io
 import pickle
-from typing import Any, Callable, Dict, Union
-
 import torch
 from mmengine.fileio import PickleHandler, register_handler
+from typing import Any, Callable, Dict, Union
 
 from .safe_checkpoint import CHECKPOINT_SAFE_GLOBALS
 

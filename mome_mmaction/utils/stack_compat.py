@@ -1,4 +1,4 @@
-"""Fixes for the MMAction2 stack as shipped, applied by ``import mome_mmaction``.
+"""Fixes for the MMAction2 stack as shipped (``import mome_mmaction``).
 
 The mmaction2 1.2.0 wheel lists ``from .drn.drn import DRN`` in
 ``mmaction/models/localizers/__init__.py`` but does not ship the ``drn``
@@ -9,16 +9,15 @@ raises a clear error when used; a complete install is left untouched.
 import importlib.util
 import sys
 import types
+from mmengine.logging import print_log
 from pathlib import Path
 from typing import List
-
-from mmengine.logging import print_log
 
 DRN_MODULE = 'mmaction.models.localizers.drn'
 
 
 class MissingDRN:
-    """Stand-in for ``mmaction.models.localizers.DRN`` absent from the wheel."""
+    """Stand-in for ``mmaction.models.localizers.DRN`` (not in the wheel)."""
 
     def __init__(self, *args, **kwargs) -> None:
         raise ImportError(
@@ -69,6 +68,7 @@ def apply_stack_fixes() -> List[str]:
         applied.append(f'{DRN_MODULE} (missing from the mmaction2 wheel; '
                        'DRN raises if used)')
     if applied:
-        print_log('mome_mmaction patched the installed stack: ' +
-                  '; '.join(applied), logger='current')
+        print_log(
+            'mome_mmaction patched the installed stack: ' + '; '.join(applied),
+            logger='current')
     return applied

@@ -1,13 +1,12 @@
 """Every config builds (model and datasets); every synthetic config trains."""
+import pytest
+import torch
+from mmaction.registry import DATASETS, MODELS
+from mmengine.config import Config
+from mmengine.runner import Runner
 from pathlib import Path
 from typing import Callable
 
-import pytest
-import torch
-from mmengine.config import Config
-from mmengine.runner import Runner
-
-from mmaction.registry import DATASETS, MODELS
 from mome_mmaction.models.utils.temporal_rus import save_temporal_rus
 from mome_mmaction.utils import load_checkpoint_weights_only
 from tests.conftest import REPO_ROOT, run_tool
@@ -22,8 +21,7 @@ PARSED_CONFIGS = {path: Config.fromfile(path) for path in CONFIGS}
 MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
 SYNTHETIC_DRIVEACT_CONFIGS = [
     path for path in CONFIGS if path.parent.name == 'synthetic'
-    and PARSED_CONFIGS[path].train_dataloader.dataset.type ==
-    'DriveActDataset'
+    and PARSED_CONFIGS[path].train_dataloader.dataset.type == 'DriveActDataset'
 ]
 
 #: Two-stage configs (stage 2, naming their stage-1 configs).
@@ -78,8 +76,8 @@ def use_rus_file(cfg: Config, tmp_path: Path) -> None:
         U=torch.full((len(modalities), frames), 0.2),
         R=torch.full((len(modalities), len(modalities), frames), 0.1),
         S=torch.full((len(modalities), len(modalities), frames), 0.05))
-    head.rus_file = str(save_temporal_rus(tmp_path / 'rus.npz', rus,
-                                          modalities))
+    head.rus_file = str(
+        save_temporal_rus(tmp_path / 'rus.npz', rus, modalities))
 
 
 def save_stage1_checkpoints(stage1_configs: dict, tmp_path: Path) -> dict:
@@ -120,8 +118,8 @@ def use_data_root(cfg: Config, data_root: Path) -> None:
 @pytest.mark.parametrize('path', marked_slow(CONFIGS, is_full_size))
 def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
                                           motion_videos_workspace,
-                                          motion_pretraining_root,
-                                          monkeypatch, tmp_path):
+                                          motion_pretraining_root, monkeypatch,
+                                          tmp_path):
     cfg = Config.fromfile(path)
     if 'rus_file' in cfg.model.cls_head:  # as on a fresh clone
         cfg.model.cls_head.rus_file = str(tmp_path / 'not_written.npz')
@@ -227,10 +225,14 @@ def test_the_main_job_is_deterministic(synthetic_driveact_root, tmp_path):
     ]
     runs = []
     for run in ('first', 'second'):
-        run_tool(['tools/train.py', config, '--work-dir', tmp_path / run,
-                  '--cfg-options', *options], cwd=REPO_ROOT)
-        runs.append(load_checkpoint_weights_only(
-            str(tmp_path / run / 'epoch_1.pth'))['state_dict'])
+        run_tool([
+            'tools/train.py', config, '--work-dir', tmp_path / run,
+            '--cfg-options', *options
+        ],
+                 cwd=REPO_ROOT)
+        runs.append(
+            load_checkpoint_weights_only(str(tmp_path / run /
+                                             'epoch_1.pth'))['state_dict'])
     assert runs[0].keys() == runs[1].keys()
     for name, weight in runs[0].items():
         assert torch.equal(weight, runs[1][name]), name

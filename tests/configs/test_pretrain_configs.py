@@ -1,9 +1,8 @@
 """configs/pretrain/: the tiny expert's motion pretraining."""
-from pathlib import Path
-
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
+from pathlib import Path
 
 from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
 from tests.conftest import REPO_ROOT
@@ -19,10 +18,15 @@ def test_pretraining_matches_the_corpus_and_the_shared_backbone():
     expert = Config.fromfile(MODEL_BASE).model.backbone
     # The tiny expert's architecture, trained from scratch: no Pretrained
     # init here (this run makes the file the expert's init_cfg loads).
-    assert {k: v for k, v in backbone.items() if k != 'init_cfg'} == {
-        k: v for k, v in expert.items() if k != 'init_cfg'}
-    assert [init.type for init in backbone.init_cfg] == [
-        'TruncNormal', 'Constant']
+    assert {
+        k: v
+        for k, v in backbone.items() if k != 'init_cfg'
+    } == {
+        k: v
+        for k, v in expert.items() if k != 'init_cfg'
+    }
+    assert [init.type
+            for init in backbone.init_cfg] == ['TruncNormal', 'Constant']
     pretrained = expert.init_cfg[-1]
     assert (pretrained.type, pretrained.prefix) == ('Pretrained', 'backbone.')
     assert Path(pretrained.checkpoint).resolve() == (
@@ -68,7 +72,7 @@ def test_pretraining_trains_on_a_mini_corpus(motion_pretraining_root,
         name for name, param in parameters.items()
         if not torch.equal(param, before[name])
     ]
-    assert any(name.startswith('backbone.transformer.dec.')
-               for name in changed)
+    assert any(
+        name.startswith('backbone.transformer.dec.') for name in changed)
     assert any(name.startswith('cls_head.') for name in changed)
     assert (tmp_path / 'best_acc_top1_epoch_1.pth').is_file()

@@ -1,10 +1,10 @@
 """The schedules' optimizers: what is and is not weight-decayed."""
 import pytest
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from torch import nn
 
-from mmaction.registry import MODELS
 from tests.conftest import REPO_ROOT
 
 SCHEDULES = ('adamw_cosine_cpu_demo.py', 'driveact_adamw_cosine_100e.py')
@@ -17,7 +17,8 @@ def weight_decay_by_name(model: nn.Module, schedule: str) -> dict:
     names = {id(param): name for name, param in model.named_parameters()}
     return {
         names[id(param)]: group['weight_decay']
-        for group in optimizer.param_groups for param in group['params']
+        for group in optimizer.param_groups
+        for param in group['params']
     }
 
 
@@ -52,5 +53,5 @@ def test_no_decay_exactly_on_norms_biases_block_weights_and_prior(
     assert 'htl_loss.block_weight_logits' in without
     assert ('cls_head.expert_prior' in without) == (gate_type == 'per_expert')
     assert 'cls_head.classifier.0.weight' not in without
-    assert {value for name, value in decay.items()
-            if name not in without} == {0.05}
+    assert {value
+            for name, value in decay.items() if name not in without} == {0.05}

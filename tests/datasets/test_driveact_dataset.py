@@ -1,15 +1,14 @@
 import csv
 import json
 import logging
-import shutil
-
 import numpy as np
 import pytest
+import shutil
 import torch
+from mmaction.registry import DATASETS, MODELS
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 
-from mmaction.registry import DATASETS, MODELS
 from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
                                     SYNTHETIC_DRIVEACT_CLASSES,
                                     DriveActAnnotationError, FrameRangeError,

@@ -1,10 +1,9 @@
-from pathlib import Path
-
 import pytest
+from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from pathlib import Path
 
-from mmaction.registry import DATASETS, MODELS
 from mome_mmaction.datasets import SYNTHETIC_DRIVEACT_CLASSES
 
 CONFIGS = Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets'

@@ -1,14 +1,12 @@
 """A short real training run through the multimodal Drive&Act pipeline."""
 import math
-from pathlib import Path
-
 import torch
+from mmaction.registry import MODELS, RUNNERS
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import BaseModule
+from pathlib import Path
 from torch import nn
-
-from mmaction.registry import MODELS, RUNNERS
 
 CONFIGS = Path(__file__).parents[2] / 'configs' / '_base_'
 

@@ -1,7 +1,6 @@
 """The generic synthetic motion pretraining corpus."""
-import json
-
 import decord
+import json
 import numpy as np
 import pytest
 

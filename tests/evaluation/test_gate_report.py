@@ -1,5 +1,4 @@
 import csv
-
 import numpy as np
 import pytest
 import torch
@@ -15,8 +14,11 @@ def fake_predictions():
                                       (1, [0.1, 0.9], 1), (1, [0.3, 0.7], 0)):
         score = torch.zeros(3)
         score[predicted] = 1
-        samples.append(dict(gt_label=torch.tensor([label]), pred_score=score,
-                            gate_weights=torch.tensor(weights)))
+        samples.append(
+            dict(
+                gt_label=torch.tensor([label]),
+                pred_score=score,
+                gate_weights=torch.tensor(weights)))
     return samples
 
 
@@ -28,9 +30,9 @@ def test_confusion_matrix_counts():
 
 
 def test_gate_report_files(tmp_path):
-    files = write_gate_report(fake_predictions(), ['drinking', 'eating',
-                                                   'writing'],
-                              ('rgb', 'ir'), tmp_path)
+    files = write_gate_report(fake_predictions(),
+                              ['drinking', 'eating', 'writing'], ('rgb', 'ir'),
+                              tmp_path)
     assert all(path.is_file() and path.stat().st_size > 0 for path in files)
     rows = list(csv.reader(open(tmp_path / 'gate_weights_per_class.csv')))
     assert rows[0] == ['class', 'samples', 'top1', 'gate rgb', 'gate ir']
@@ -53,12 +55,17 @@ def test_predictions_without_gate_weights_are_refused(tmp_path):
 def test_gate_weights_per_sensing_condition(tmp_path):
     samples = fake_predictions()
     for index, sample in enumerate(samples):
-        sample.update(participant_id=1, recording='vp1/run1', chunk_id=0,
-                      annotation_id=index)
-    chunk_conditions = {(1, 'vp1/run1', 0, 0): 'kinect_ir:noise',
-                        (1, 'vp1/run1', 1, 0): 'clean',
-                        (1, 'vp1/run1', 2, 0): 'kinect_ir:noise',
-                        (1, 'vp1/run1', 3, 0): 'clean'}
+        sample.update(
+            participant_id=1,
+            recording='vp1/run1',
+            chunk_id=0,
+            annotation_id=index)
+    chunk_conditions = {
+        (1, 'vp1/run1', 0, 0): 'kinect_ir:noise',
+        (1, 'vp1/run1', 1, 0): 'clean',
+        (1, 'vp1/run1', 2, 0): 'kinect_ir:noise',
+        (1, 'vp1/run1', 3, 0): 'clean'
+    }
     conditions = prediction_conditions(samples, chunk_conditions)
     assert conditions == ['kinect_ir:noise', 'clean'] * 2
     write_gate_report(samples, ['drinking', 'eating', 'writing'],

@@ -1,10 +1,9 @@
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from mmaction.registry import MODELS
-from mome_mmaction.evaluation.robustness import (evaluate_case,
-                                                 failure_cases,
+from mome_mmaction.evaluation.robustness import (evaluate_case, failure_cases,
                                                  insert_before_packing)
 from tests.conftest import REPO_ROOT
 
@@ -17,12 +16,13 @@ def test_failure_cases_and_pipeline_insertion():
         'clean', 'rgb drop', 'rgb darken', 'rgb noise', 'rgb occlusion',
         'ir drop', 'ir darken', 'ir noise', 'ir occlusion'
     ]
-    assert cases[6][1] == dict(type='CorruptModality', kind='darken',
-                               severity=0.8, modality='ir')
+    assert cases[6][1] == dict(
+        type='CorruptModality', kind='darken', severity=0.8, modality='ir')
     pipeline = [dict(type='A'), dict(type='PackActionInputs')]
-    assert [step['type'] for step in insert_before_packing(
-        pipeline, dict(type='DropModality'))] == [
-            'A', 'DropModality', 'PackActionInputs']
+    assert [
+        step['type']
+        for step in insert_before_packing(pipeline, dict(type='DropModality'))
+    ] == ['A', 'DropModality', 'PackActionInputs']
     with pytest.raises(ValueError, match='no PackActionInputs'):
         insert_before_packing([dict(type='A')], dict(type='DropModality'))
 
@@ -38,8 +38,9 @@ def test_a_dropped_modality_reaches_the_model(synthetic_driveact_root,
     cfg.test_dataloader.persistent_workers = False
     torch.manual_seed(0)
     checkpoint = tmp_path / 'random.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(),
-                    meta=dict()), checkpoint)
+    torch.save(
+        dict(state_dict=MODELS.build(cfg.model).state_dict(), meta=dict()),
+        checkpoint)
     clean = evaluate_case(cfg, str(checkpoint), str(tmp_path), 'clean')
     dropped = evaluate_case(cfg, str(checkpoint), str(tmp_path), 'rgb_drop',
                             dict(type='DropModality', modality='rgb'))

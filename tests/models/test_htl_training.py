@@ -1,22 +1,24 @@
 """MoME + HTL trained through the real synthetic Drive&Act pipeline."""
 import json
 import math
-
 import numpy as np
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
-
-from mmaction.registry import MODELS
 
 from tests.conftest import REPO_ROOT
 
 HTL_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
 
 
-def train(config, data_root, work_dir, max_epochs, load_from=None,
+def train(config,
+          data_root,
+          work_dir,
+          max_epochs,
+          load_from=None,
           cfg_options=None):
     """Train ``config`` on ``data_root`` without validation, logging every
     iteration; returns the logged training scalars, one dict per iteration."""
@@ -33,8 +35,10 @@ def train(config, data_root, work_dir, max_epochs, load_from=None,
     cfg.merge_from_dict(cfg_options or {})
     Runner.from_cfg(cfg).train()
     scalars = next(work_dir.glob('*/vis_data/scalars.json'))
-    return [json.loads(line) for line in scalars.read_text().splitlines()
-            if '"loss"' in line]
+    return [
+        json.loads(line) for line in scalars.read_text().splitlines()
+        if '"loss"' in line
+    ]
 
 
 def decreases(values) -> bool:
@@ -57,24 +61,27 @@ def fixed_batch_losses(data_root, steps, cfg_options):
     model.init_weights()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     batch = next(iter(Runner.build_dataloader(cfg.train_dataloader)))
-    return [{key: float(value) for key, value in
-             model.train_step(batch, optim_wrapper).items()}
-            for _ in range(steps)]
+    return [{
+        key: float(value)
+        for key, value in model.train_step(batch, optim_wrapper).items()
+    } for _ in range(steps)]
 
 
-def test_htl_losses_are_logged_and_finite(synthetic_driveact_root,
-                                          tmp_path):
+def test_htl_losses_are_logged_and_finite(synthetic_driveact_root, tmp_path):
     """tools/train.py's path: both HTL terms and the block weight reach the
     log, finite; the total is the sum of the loss terms only."""
     logs = train(HTL_CONFIG, synthetic_driveact_root, tmp_path, max_epochs=2)
-    assert {'loss_cls', 'loss_htl_intra', 'loss_htl_inter',
-            'htl_block_weight_1', 'gate_entropy'} <= set(logs[0])
+    assert {
+        'loss_cls', 'loss_htl_intra', 'loss_htl_inter', 'htl_block_weight_1',
+        'gate_entropy'
+    } <= set(logs[0])
     for key in ('loss_htl_intra', 'loss_htl_inter', 'loss'):
         assert all(math.isfinite(log[key]) for log in logs), key
     for log in logs:
         assert math.isclose(
-            log['loss'], log['loss_cls'] + log['loss_htl_intra'] +
-            log['loss_htl_inter'], rel_tol=1e-4)
+            log['loss'],
+            log['loss_cls'] + log['loss_htl_intra'] + log['loss_htl_inter'],
+            rel_tol=1e-4)
 
 
 @pytest.mark.slow
@@ -91,7 +98,9 @@ def test_htl_losses_decrease_in_training(synthetic_driveact_root):
                                {'model.htl_loss.beta': 1.})
     assert decreases([log['loss_htl_inter'] for log in paper])
     intra = fixed_batch_losses(
-        synthetic_driveact_root, 12,
-        {'model.htl_loss.alpha': 100., 'model.htl_loss.beta': 0.,
-         'model.htl_loss.detach_teacher': False})
+        synthetic_driveact_root, 12, {
+            'model.htl_loss.alpha': 100.,
+            'model.htl_loss.beta': 0.,
+            'model.htl_loss.detach_teacher': False
+        })
     assert decreases([log['loss_htl_intra'] for log in intra])

@@ -1,26 +1,27 @@
 """Both interaction-aware heads train through the real synthetic Drive&Act
 pipeline from their runnable configs."""
-from pathlib import Path
-
 import pytest
 import torch
-from mmengine.config import Config
-
 from mmaction.registry import RUNNERS
+from mmengine.config import Config
+from pathlib import Path
+
 from mome_mmaction.models.utils import save_temporal_rus
 
 SYNTHETIC_CONFIGS = Path(__file__).parents[2] / 'configs' / 'synthetic'
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('config_name, loss_keys, prediction_field, shape', [
-    ('interaction_experts_synthetic.py',
-     ['loss_cls', 'loss_interaction'], 'interaction_weights', (5, )),
-    ('rus_guided_moe_synthetic.py', [
-        'loss_cls', 'loss_rus_uniqueness', 'loss_rus_redundancy',
-        'loss_rus_synergy', 'loss_load_balance'
-    ], 'routing_weights', (3, 8, 4)),  # 8 frames, 4 routed experts
-])
+@pytest.mark.parametrize(
+    'config_name, loss_keys, prediction_field, shape',
+    [
+        ('interaction_experts_synthetic.py', ['loss_cls', 'loss_interaction'
+                                              ], 'interaction_weights', (5, )),
+        ('rus_guided_moe_synthetic.py', [
+            'loss_cls', 'loss_rus_uniqueness', 'loss_rus_redundancy',
+            'loss_rus_synergy', 'loss_load_balance'
+        ], 'routing_weights', (3, 8, 4)),  # 8 frames, 4 routed experts
+    ])
 def test_head_trains_on_synthetic_driveact(config_name, loss_keys,
                                            prediction_field, shape,
                                            synthetic_driveact_root, tmp_path):

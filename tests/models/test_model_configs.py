@@ -1,21 +1,19 @@
 """Every model config builds; tiny baselines train; the full-size MoME runs."""
 import glob
 import os.path as osp
-import time
-from pathlib import Path
-
 import pytest
+import time
 import torch
-from mmengine.config import Config
-from mmengine.optim import OptimWrapper
-
-import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from pathlib import Path
+
+import mome_mmaction  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MODEL_CONFIG_DIR = str(
-    REPO_ROOT / 'configs' / '_base_' / 'models')
+MODEL_CONFIG_DIR = str(REPO_ROOT / 'configs' / '_base_' / 'models')
 
 MODEL_BASES = sorted(glob.glob(MODEL_CONFIG_DIR + '/*.py'))
 #: The bases that define a model (tiny_pretrained_expert.py only names the

@@ -1,11 +1,10 @@
 """Our analysis tools and MMAction2's shipped ones on a tiny trained MoME."""
 import json
+import numpy as np
 import pickle
+import pytest
 import re
 from pathlib import Path
-
-import numpy as np
-import pytest
 
 from tests.conftest import REPO_ROOT, run_tool
 
@@ -17,8 +16,7 @@ pytestmark = pytest.mark.slow  # every test needs a training through our tools
 def data_options(data_root: Path) -> list:
     return [
         f'{loader}.dataset.data_root={data_root}'
-        for loader in ('train_dataloader', 'val_dataloader',
-                       'test_dataloader')
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
 
 
@@ -32,16 +30,22 @@ def trained_mome(synthetic_driveact_root, tmp_path_factory):
         'tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
         *options, 'train_cfg.max_epochs=2', 'train_cfg.val_interval=1',
         'param_scheduler.0.end=2'
-    ], cwd=work_dir)
+    ],
+             cwd=work_dir)
     checkpoint = max(work_dir.glob('best_*.pth'))
     dump = work_dir / 'predictions.pkl'
     run_tool([
         'tools/test.py', CONFIG, checkpoint, '--work-dir', work_dir / 'test',
         '--dump', dump, '--cfg-options', *options
-    ], cwd=work_dir)
+    ],
+             cwd=work_dir)
     metrics = json.loads(max((work_dir / 'test').glob('*/*.json')).read_text())
-    return dict(work_dir=work_dir, checkpoint=checkpoint, dump=dump,
-                metrics=metrics, options=options)
+    return dict(
+        work_dir=work_dir,
+        checkpoint=checkpoint,
+        dump=dump,
+        metrics=metrics,
+        options=options)
 
 
 def test_robustness_tool_table(trained_mome):
@@ -50,14 +54,18 @@ def test_robustness_tool_table(trained_mome):
         'tools/analysis/robustness.py', CONFIG, trained_mome['checkpoint'],
         '--work-dir', out, '--modalities', 'rgb', '--failures', 'drop',
         'darken', '--cfg-options', *trained_mome['options']
-    ], cwd=trained_mome['work_dir'])
-    rows = [line.strip('|').split('|')
-            for line in (out / 'robustness.md').read_text().splitlines()]
+    ],
+                      cwd=trained_mome['work_dir'])
+    rows = [
+        line.strip('|').split('|')
+        for line in (out / 'robustness.md').read_text().splitlines()
+    ]
     header, cases = rows[0], rows[2:]
     assert [cell.strip() for cell in header] == [
-        'case', 'Top-1', 'Mean-1', 'gate rgb', 'gate ir', 'gate depth']
-    assert [row[0].strip() for row in cases] == [
-        'clean', 'rgb drop', 'rgb darken']
+        'case', 'Top-1', 'Mean-1', 'gate rgb', 'gate ir', 'gate depth'
+    ]
+    assert [row[0].strip()
+            for row in cases] == ['clean', 'rgb drop', 'rgb darken']
     clean = cases[0]
     assert float(clean[1]) == pytest.approx(
         100 * trained_mome['metrics']['acc/top1'], abs=0.01)
@@ -71,9 +79,10 @@ def test_robustness_tool_table(trained_mome):
 def test_gate_report_from_dump(trained_mome):
     out = trained_mome['work_dir'] / 'gate_report'
     run_tool([
-        'tools/analysis/gate_report.py', CONFIG, trained_mome['dump'],
-        '--out', out
-    ], cwd=trained_mome['work_dir'])
+        'tools/analysis/gate_report.py', CONFIG, trained_mome['dump'], '--out',
+        out
+    ],
+             cwd=trained_mome['work_dir'])
     for name in ('gate_weights_per_class.csv', 'gate_weights_per_class.md',
                  'gate_weights_per_class.png', 'confusion_matrix.csv',
                  'confusion_matrix.png'):
@@ -83,11 +92,13 @@ def test_gate_report_from_dump(trained_mome):
 def test_mmaction_confusion_matrix_on_our_dump(trained_mome):
     matrix_file = trained_mome['work_dir'] / 'confusion_matrix.pkl'
     run_tool([
-        'tools/analysis/mmaction_tool.py', 'analysis_tools/confusion_matrix.py',
-        CONFIG, trained_mome['dump'], '--out', matrix_file, '--show-path',
+        'tools/analysis/mmaction_tool.py',
+        'analysis_tools/confusion_matrix.py', CONFIG, trained_mome['dump'],
+        '--out', matrix_file, '--show-path',
         trained_mome['work_dir'] / 'confusion_matrix_mmaction.png',
         '--cfg-options', *trained_mome['options']
-    ], cwd=trained_mome['work_dir'])
+    ],
+             cwd=trained_mome['work_dir'])
     with open(matrix_file, 'rb') as stream:
         matrix = np.asarray(pickle.load(stream))
     with open(trained_mome['dump'], 'rb') as stream:
@@ -101,14 +112,14 @@ def test_mmaction_report_accuracy_on_our_dump(trained_mome):
     result = run_tool([
         'tools/analysis/mmaction_tool.py', 'analysis_tools/report_accuracy.py',
         '--preds', trained_mome['dump'], '--coefficients', '1'
-    ], cwd=trained_mome['work_dir'])
+    ],
+                      cwd=trained_mome['work_dir'])
     top1 = float(re.search(r'Top 1 Accuracy: ([\d.]+)', result.stdout)[1])
     mean1 = float(
         re.search(r'Mean Class Accuracy: ([\d.]+)', result.stdout)[1])
-    assert top1 == pytest.approx(trained_mome['metrics']['acc/top1'],
-                                 abs=1e-4)
-    assert mean1 == pytest.approx(trained_mome['metrics']['acc/mean1'],
-                                  abs=1e-4)
+    assert top1 == pytest.approx(trained_mome['metrics']['acc/top1'], abs=1e-4)
+    assert mean1 == pytest.approx(
+        trained_mome['metrics']['acc/mean1'], abs=1e-4)
 
 
 def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
@@ -119,7 +130,8 @@ def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
         'tools/demo.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
         *data_options(synthetic_driveact_root), 'train_cfg.max_epochs=1',
         'train_cfg.val_interval=1', 'param_scheduler.0.end=1'
-    ], cwd=tmp_path)
+    ],
+                      cwd=tmp_path)
     assert re.search(r'\[demo\] Top-1 [\d.]+  Mean-1 [\d.]+', result.stdout)
     weights = [
         float(weight) for weight in re.findall(
@@ -130,7 +142,8 @@ def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
     assert (work_dir / 'test' / 'predictions.pkl').is_file()
     assert (work_dir / 'gate_report' / 'gate_weights_per_class.png').is_file()
     # The gate weights per sensing condition of the synthetic data.
-    table = result.stdout.split('[demo] per sensing condition (test split):')[1]
+    table = result.stdout.split(
+        '[demo] per sensing condition (test split):')[1]
     assert re.search(r'\| clean +\| \d+ +\| [\d.]+ +\| [\d.]+ ', table)
     assert re.search(r'\| kinect_\w+:(dark|noise) +\| \d+', table)
     # evaluation shows a progress bar

@@ -1,10 +1,9 @@
 import csv
+import pytest
 import runpy
 import shutil
 import sys
 from pathlib import Path
-
-import pytest
 
 TOOL = Path(__file__).parents[2] / 'tools' / 'data' / 'check_driveact.py'
 CONFIG = Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets' / \
@@ -39,8 +38,9 @@ def test_bad_dataset_lists_every_error(synthetic_driveact_root, tmp_path,
                                        monkeypatch, capsys):
     root = tmp_path / 'bad'
     shutil.copytree(synthetic_driveact_root, root)
-    ir_csv = (root / 'activities_3s' / 'kinect_ir' /
-              'midlevel.chunks_90.split_1.val.csv')
+    ir_csv = (
+        root / 'activities_3s' / 'kinect_ir' /
+        'midlevel.chunks_90.split_1.val.csv')
     with open(ir_csv, newline='') as stream:
         rows = list(csv.reader(stream))
     rows[2][3], rows[2][4] = '2000', '2016'  # outside the video

@@ -2,16 +2,15 @@
 import numpy as np
 import pytest
 import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mome_mmaction.models.utils import load_temporal_rus
 from ..conftest import REPO_ROOT, run_tool
 
 MODALITIES = ('rgb', 'ir', 'depth')
-
 
 #: The synthetic configs' experts: the pretrained tiny expert, 8 frames of
 #: 64x64, width 128.
@@ -31,9 +30,10 @@ def tiny_mome_checkpoint(path):
         model.train_step(
             dict(
                 inputs={
-                    name:
-                    [torch.rand(1, 3, FRAMES, SIZE, SIZE) * 255
-                     for _ in range(2)]
+                    name: [
+                        torch.rand(1, 3, FRAMES, SIZE, SIZE) * 255
+                        for _ in range(2)
+                    ]
                     for name in MODALITIES
                 },
                 data_samples=[

@@ -1,15 +1,14 @@
 """tools/export_backbone_weights.py: backbone-only, weights-only files."""
 import hashlib
+import pytest
 import runpy
 import sys
-
-import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.registry import init_default_scope
 
-from mmaction.registry import MODELS
 from tests.conftest import REPO_ROOT
 
 TOOL = REPO_ROOT / 'tools' / 'export_backbone_weights.py'

@@ -1,14 +1,13 @@
-import re
-
 import pytest
+import re
 
 from tests.conftest import REPO_ROOT, run_tool
 
 
 def flops_and_params(config: str, *args: str) -> tuple:
-    result = run_tool(['tools/analysis/get_flops.py',
-                       REPO_ROOT / 'configs' / config, *args],
-                      cwd=REPO_ROOT)
+    result = run_tool(
+        ['tools/analysis/get_flops.py', REPO_ROOT / 'configs' / config, *args],
+        cwd=REPO_ROOT)
     return (int(re.search(r'Flops: (\d+)', result.stdout)[1]),
             int(re.search(r'Params: (\d+)', result.stdout)[1]))
 
@@ -41,7 +40,8 @@ def test_a_rus_guided_config_counts_before_its_rus_file_exists(tmp_path):
         'tools/analysis/get_flops.py',
         REPO_ROOT / 'configs/synthetic/rus_guided_moe_synthetic.py',
         '--cfg-options', f'model.cls_head.rus_file={tmp_path}/absent.npz'
-    ], cwd=REPO_ROOT)
+    ],
+                      cwd=REPO_ROOT)
     assert 'absent.npz not written yet: counting with zero RUS values' in (
         result.stdout)
     assert int(re.search(r'Flops: (\d+)', result.stdout)[1]) > 0

@@ -1,9 +1,8 @@
 """tools/data/make_motion_pretraining.py: the corpus from the command line."""
+import pytest
 import runpy
 import sys
 from pathlib import Path
-
-import pytest
 
 from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
 

@@ -1,13 +1,12 @@
 import csv
+import decord
 import json
+import numpy as np
+import pytest
 import runpy
 import sys
 import time
 from pathlib import Path
-
-import decord
-import numpy as np
-import pytest
 
 from mome_mmaction.datasets import make_synthetic_driveact
 from mome_mmaction.datasets.synthetic_driveact import (
@@ -174,9 +173,8 @@ def test_frozen_view_stops_moving_while_the_others_move(hard_root):
     meta = json.loads((hard_root / 'synthetic_driveact.json').read_text())
     frozen = [
         chunk for chunk in meta['chunks']
-        if 'freeze' in chunk['failures'].values()
-        and chunk['activity'] != 'sitting_still'
-        and chunk['instants'][1] - chunk['instants'][0] >= 12
+        if 'freeze' in chunk['failures'].values() and chunk['activity'] !=
+        'sitting_still' and chunk['instants'][1] - chunk['instants'][0] >= 12
     ]
     assert frozen
     for chunk in frozen:
@@ -198,9 +196,10 @@ def test_frozen_view_stops_moving_while_the_others_move(hard_root):
 
 def test_glare_and_dropout_hide_what_the_view_shows(hard_root):
     meta = json.loads((hard_root / 'synthetic_driveact.json').read_text())
-    for failure, view, check in (
-        ('glare', 'kinect_color', lambda f: (f > 240).mean() > 0.02),
-        ('dropout', 'kinect_depth', lambda f: (f < 3).mean() > 0.3)):
+    for failure, view, check in (('glare', 'kinect_color', lambda f:
+                                  (f > 240).mean() > 0.02),
+                                 ('dropout', 'kinect_depth', lambda f:
+                                  (f < 3).mean() > 0.3)):
         chunk = next(c for c in meta['chunks']
                      if c['failures'] == {view: failure})
         assert check(_chunk_frames(hard_root, meta, chunk, view)), failure
@@ -208,8 +207,7 @@ def test_glare_and_dropout_hide_what_the_view_shows(hard_root):
         assert not check(_chunk_frames(hard_root, meta, chunk, clean_view))
 
 
-def test_difficulty_zero_fails_one_view_dark_or_noisy(
-        synthetic_driveact_root):
+def test_difficulty_zero_fails_one_view_dark_or_noisy(synthetic_driveact_root):
     meta = json.loads(
         (synthetic_driveact_root / 'synthetic_driveact.json').read_text())
     assert meta['difficulty'] == 0
@@ -220,8 +218,7 @@ def test_difficulty_zero_fails_one_view_dark_or_noisy(
         assert chunk['corrupted_view'] == next(iter(chunk['failures']), None)
 
 
-def test_cli_preset_hard_writes_the_benchmark_setting(tmp_path,
-                                                     monkeypatch):
+def test_cli_preset_hard_writes_the_benchmark_setting(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, 'argv', [
         str(TOOL),
         str(tmp_path), '--preset', 'hard', '--participants', '3',

@@ -1,6 +1,5 @@
 """tools/pretrain_tiny_expert.py: corpus, training and export in one go."""
 import hashlib
-
 import pytest
 import torch
 

@@ -1,6 +1,5 @@
 import csv
 import json
-
 import pytest
 
 from tests.conftest import run_tool
@@ -9,19 +8,25 @@ from tests.conftest import run_tool
 def fabricate_run(root, name, metrics_by_split):
     """A work dir laid out as tools/run_splits.sh leaves it."""
     for split, (top1, mean1) in metrics_by_split.items():
-        for stamp, scale in (('20260101_000000', 0.5),
-                             ('20260102_000000', 1.0)):  # newest wins
+        for stamp, scale in (('20260101_000000', 0.5), ('20260102_000000',
+                                                        1.0)):  # newest wins
             result = root / name / f'split{split}' / 'test' / stamp
             result.mkdir(parents=True)
-            (result / f'{stamp}.json').write_text(json.dumps({
-                'acc/top1': top1 * scale, 'acc/top5': 1.0,
-                'acc/mean1': mean1 * scale}))
+            (result / f'{stamp}.json').write_text(
+                json.dumps({
+                    'acc/top1': top1 * scale,
+                    'acc/top5': 1.0,
+                    'acc/mean1': mean1 * scale
+                }))
     return root / name
 
 
 def test_report_table_against_paper(tmp_path):
     mome = fabricate_run(tmp_path, 'mome_htl_driveact', {
-        0: (0.88, 0.74), 1: (0.80, 0.70), 2: (0.84, 0.78)})
+        0: (0.88, 0.74),
+        1: (0.80, 0.70),
+        2: (0.84, 0.78)
+    })
     custom = fabricate_run(tmp_path, 'my_variant', {0: (0.50, 0.25)})
     out = tmp_path / 'table'
     result = run_tool(['tools/report.py', mome, custom, '--out', out],

@@ -8,21 +8,22 @@ non-finite guard without editing it.
 import json
 import math
 import os
+import pytest
 import re
 import signal
 import subprocess
 import sys
-
-import pytest
 import torch
 from mmengine.config import Config
 
 from mome_mmaction.utils import load_checkpoint_weights_only
 from tests.conftest import REPO_ROOT, run_tool
 
-SMOKE_CONFIG = REPO_ROOT / 'configs/synthetic/smoke_recognizer3d_motion_videos.py'
+SMOKE_CONFIG = (
+    REPO_ROOT / 'configs/synthetic/smoke_recognizer3d_motion_videos.py')
 ADDED_RUNNER = 'sets no runner_type: running it with PortableRunner'
-ADDED_HOOKS = 'PortableRunner added custom hooks RNGStateHook, NonFiniteGuardHook'
+ADDED_HOOKS = ('PortableRunner added custom hooks RNGStateHook, '
+               'NonFiniteGuardHook')
 
 pytestmark = pytest.mark.slow  # every test launches trainings
 
@@ -42,8 +43,10 @@ def plain_config(motion_videos_workspace):
 def train_losses(work_dir):
     """Training losses logged in ``vis_data/scalars.json`` of a run."""
     scalars = next(work_dir.glob('*/vis_data/scalars.json'))
-    return [json.loads(line)['loss'] for line in scalars.read_text().splitlines()
-            if '"loss"' in line]
+    return [
+        json.loads(line)['loss'] for line in scalars.read_text().splitlines()
+        if '"loss"' in line
+    ]
 
 
 def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
@@ -52,7 +55,8 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
     train = run_tool([
         'tools/dist_train.sh', plain_config, 2, '--work-dir', work_dir,
         '--cfg-options', 'train_cfg.max_epochs=1'
-    ], cwd=motion_videos_workspace)
+    ],
+                     cwd=motion_videos_workspace)
     log = train.stdout + train.stderr
     # 24 training videos, batch 4: 3 iterations per rank means 2 ranks
     # split the data (one process would run 6).
@@ -65,9 +69,11 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.is_file()
 
-    test = run_tool(
-        ['tools/dist_test.sh', plain_config, checkpoint, 2, '--work-dir',
-         work_dir / 'test'], cwd=motion_videos_workspace)
+    test = run_tool([
+        'tools/dist_test.sh', plain_config, checkpoint, 2, '--work-dir',
+        work_dir / 'test'
+    ],
+                    cwd=motion_videos_workspace)
     found = re.search(r'Epoch\(test\).*acc/top1: ([\d.]+)',
                       test.stdout + test.stderr)
     assert found and 0 <= float(found.group(1)) <= 1
@@ -77,16 +83,20 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
 def straight_run(motion_videos_workspace, plain_config):
     """2 epochs of the plain config, uninterrupted: its final checkpoint."""
     work_dir = motion_videos_workspace / 'work_dirs' / 'straight'
-    run_tool(['tools/train.py', plain_config, '--work-dir', work_dir,
-              '--cfg-options', 'train_cfg.max_epochs=2'],
+    run_tool([
+        'tools/train.py', plain_config, '--work-dir', work_dir,
+        '--cfg-options', 'train_cfg.max_epochs=2'
+    ],
              cwd=motion_videos_workspace)
     return load_checkpoint_weights_only(str(work_dir / 'epoch_2.pth'))
 
 
 def resume_to_two_epochs(workspace, config, work_dir) -> dict:
     """``--resume`` in ``work_dir`` to 2 epochs; the final checkpoint."""
-    resumed = run_tool(['tools/train.py', config, '--work-dir', work_dir,
-                        '--resume', '--cfg-options', 'train_cfg.max_epochs=2'],
+    resumed = run_tool([
+        'tools/train.py', config, '--work-dir', work_dir, '--resume',
+        '--cfg-options', 'train_cfg.max_epochs=2'
+    ],
                        cwd=workspace)
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
     return load_checkpoint_weights_only(str(work_dir / 'epoch_2.pth'))
@@ -101,7 +111,7 @@ def assert_same_run(expected: dict, actual: dict) -> None:
 
 
 def test_resume_matches_an_uninterrupted_run(motion_videos_workspace,
-                                              plain_config, straight_run):
+                                             plain_config, straight_run):
     """Train 2 epochs straight vs. 1 epoch, stop, --resume to 2 epochs.
 
     Random crops, dropout, shuffling and a validation pass between epochs
@@ -109,8 +119,10 @@ def test_resume_matches_an_uninterrupted_run(motion_videos_workspace,
     scheduler, epoch/iter and the random states are all restored.
     """
     stopped = motion_videos_workspace / 'work_dirs' / 'stopped'
-    run_tool(['tools/train.py', plain_config, '--work-dir', stopped,
-              '--cfg-options', 'train_cfg.max_epochs=1'],
+    run_tool([
+        'tools/train.py', plain_config, '--work-dir', stopped, '--cfg-options',
+        'train_cfg.max_epochs=1'
+    ],
              cwd=motion_videos_workspace)
     assert_same_run(
         straight_run,
@@ -122,12 +134,20 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(
     """The 2-epoch run killed (SIGKILL) in the middle of epoch 2 resumes
     from epoch 1's checkpoint and ends with the uninterrupted weights."""
     killed = motion_videos_workspace / 'work_dirs' / 'killed'
-    process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / 'tools/train.py'), str(plain_config),
-         '--work-dir', str(killed), '--cfg-options', 'train_cfg.max_epochs=2'],
-        cwd=motion_videos_workspace, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1'))
+    process = subprocess.Popen([
+        sys.executable,
+        str(REPO_ROOT / 'tools/train.py'),
+        str(plain_config), '--work-dir',
+        str(killed), '--cfg-options', 'train_cfg.max_epochs=2'
+    ],
+                               cwd=motion_videos_workspace,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT,
+                               text=True,
+                               env=dict(
+                                   os.environ,
+                                   PYTHONUNBUFFERED='1',
+                                   OMP_NUM_THREADS='1'))
     log = []
     for line in process.stdout:
         log.append(line)
@@ -149,7 +169,8 @@ def test_a_config_setting_its_runner_keeps_it(motion_videos_workspace,
         'tools/train.py', plain_config, '--work-dir',
         motion_videos_workspace / 'work_dirs' / 'own_runner', '--cfg-options',
         'runner_type=Runner', 'train_cfg.max_epochs=1'
-    ], cwd=motion_videos_workspace)
+    ],
+                      cwd=motion_videos_workspace)
     log = result.stdout + result.stderr
     assert ADDED_RUNNER not in log and 'PortableRunner' not in log
 
@@ -157,17 +178,22 @@ def test_a_config_setting_its_runner_keeps_it(motion_videos_workspace,
 def test_a_nan_loss_stops_training_with_the_iteration(motion_videos_workspace,
                                                       plain_config):
     work_dir = motion_videos_workspace / 'work_dirs' / 'nan'
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / 'tools/train.py'), str(plain_config),
-         '--work-dir', str(work_dir), '--cfg-options',
-         'optim_wrapper.optimizer.lr=1e12', 'train_cfg.max_epochs=3'],
-        cwd=motion_videos_workspace, capture_output=True, text=True,
-        timeout=600)
+    result = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'tools/train.py'),
+        str(plain_config), '--work-dir',
+        str(work_dir), '--cfg-options', 'optim_wrapper.optimizer.lr=1e12',
+        'train_cfg.max_epochs=3'
+    ],
+                            cwd=motion_videos_workspace,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode != 0
-    found = re.search(r'NonFiniteTrainingError: non-finite training step at '
-                      r'iteration (\d+) \(epoch 1, batch \d+\): .*loss=nan',
-                      log)
+    found = re.search(
+        r'NonFiniteTrainingError: non-finite training step at '
+        r'iteration (\d+) \(epoch 1, batch \d+\): .*loss=nan', log)
     assert found, log[-3000:]
     assert not list(work_dir.glob('*.pth'))
 
@@ -175,8 +201,10 @@ def test_a_nan_loss_stops_training_with_the_iteration(motion_videos_workspace,
 def test_two_identical_runs_give_identical_weights(motion_videos_workspace,
                                                    plain_config, straight_run):
     again = motion_videos_workspace / 'work_dirs' / 'again'
-    run_tool(['tools/train.py', plain_config, '--work-dir', again,
-              '--cfg-options', 'train_cfg.max_epochs=2'],
+    run_tool([
+        'tools/train.py', plain_config, '--work-dir', again, '--cfg-options',
+        'train_cfg.max_epochs=2'
+    ],
              cwd=motion_videos_workspace)
     assert_same_run(straight_run,
                     load_checkpoint_weights_only(str(again / 'epoch_2.pth')))

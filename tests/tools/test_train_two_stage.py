@@ -1,8 +1,7 @@
 """tools/train_two_stage.sh end to end, resumed, and through run_splits.sh."""
 import json
-import runpy
-
 import pytest
+import runpy
 
 from tests.conftest import REPO_ROOT, run_tool
 

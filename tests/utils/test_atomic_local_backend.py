@@ -1,9 +1,8 @@
+import pytest
 import signal
 import subprocess
 import sys
 import textwrap
-
-import pytest
 import torch
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
@@ -41,7 +40,9 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path):
     path = tmp_path / 'epoch_1.pth'
     save_checkpoint(dict(state_dict=dict(w=torch.zeros(3))), str(path))
     child = subprocess.run([sys.executable, '-c', KILLED_SAVE,
-                            str(path)], capture_output=True, text=True)
+                            str(path)],
+                           capture_output=True,
+                           text=True)
     assert child.returncode == -signal.SIGXFSZ, child.stderr
     assert torch.equal(
         load_checkpoint_weights_only(str(path))['state_dict']['w'],
@@ -49,8 +50,8 @@ def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path):
     # What the killed save left is a truncated temporary file, refused by
     # name if anyone tries to load it.
     leftover, = tmp_path.glob('.epoch_1.pth.*.tmp')
-    with pytest.raises(CorruptCheckpointError,
-                       match=f'{leftover} is truncated'):
+    with pytest.raises(
+            CorruptCheckpointError, match=f'{leftover} is truncated'):
         load_checkpoint_weights_only(str(leftover))
 
 

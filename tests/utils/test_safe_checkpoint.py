@@ -1,9 +1,8 @@
 import functools
 import http.server
 import os
-import threading
-
 import pytest
+import threading
 import torch
 from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
@@ -118,8 +117,9 @@ def test_an_http_checkpoint_with_code_is_refused_without_running(
         http_root, tmp_path):
     served, url = http_root
     marker = tmp_path / 'ran'
-    torch.save(dict(state_dict={}, payload=PickledCodeMarker(marker)),
-               served / 'evil.pth')
+    torch.save(
+        dict(state_dict={}, payload=PickledCodeMarker(marker)),
+        served / 'evil.pth')
     with pytest.raises(UnsafeCheckpointError) as error:
         load_checkpoint(nn.Linear(2, 2), f'{url}/evil.pth')
     assert f'{url}/evil.pth' in str(error.value)

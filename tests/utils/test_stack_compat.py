@@ -1,7 +1,6 @@
 import importlib.util
-import sys
-
 import pytest
+import sys
 
 import mome_mmaction  # noqa: F401
 from mome_mmaction.utils import stack_compat
@@ -25,10 +24,11 @@ def test_stand_in_drn_only_where_the_wheel_lacks_it():
 
 
 def test_complete_install_is_left_untouched(tmp_path, monkeypatch):
-    (tmp_path / 'mmaction' / 'models' / 'localizers' / 'drn').mkdir(
-        parents=True)
+    (tmp_path / 'mmaction' / 'models' / 'localizers' /
+     'drn').mkdir(parents=True)
     spec = importlib.util.spec_from_file_location(
-        'mmaction', tmp_path / 'mmaction' / '__init__.py',
+        'mmaction',
+        tmp_path / 'mmaction' / '__init__.py',
         submodule_search_locations=[str(tmp_path / 'mmaction')])
     monkeypatch.setattr(stack_compat.importlib.util, 'find_spec',
                         lambda name: spec)

@@ -21,16 +21,15 @@ with small learned discriminators per modality / pair and temporal prefix
 """
 import argparse
 import copy
-from pathlib import Path
-
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
+from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mmaction.registry import MODELS
 from mome_mmaction.models.utils import (collect_frame_tokens,
                                         estimate_temporal_rus,
                                         save_temporal_rus)

@@ -1,9 +1,10 @@
 """Gate weights per class and modality, and a confusion matrix.
 
 Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
-[--out DIR] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on the config's test set first
-(dumping the predictions to ``DIR/predictions.pkl``); with a dump from
-``tools/test.py CONFIG CKPT --dump DUMP.pkl`` it only reads it. Writes
+[--out DIR] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on
+the config's test set first (dumping the predictions to
+``DIR/predictions.pkl``); with a dump from ``tools/test.py CONFIG CKPT --dump
+DUMP.pkl`` it only reads it. Writes
 ``gate_weights_per_class.{csv,md,png}`` and ``confusion_matrix.{csv,png}``
 into DIR (default: ``work_dirs/<config name>/gate_report``) and, for the
 synthetic data (its ``synthetic_driveact.json`` in the test set's
@@ -11,9 +12,8 @@ data_root), ``gate_weights_per_condition.{csv,md}``: accuracy and gate
 weights per sensing condition (clean, each camera's failures).
 """
 import argparse
-from pathlib import Path
-
 from mmengine.config import Config, DictAction
+from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
@@ -26,11 +26,16 @@ from mome_mmaction.utils import load_pickle_safely
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('predictions', help='a checkpoint (.pth) or a dump '
-                        '(.pkl) of tools/test.py --dump')
+    parser.add_argument(
+        'predictions',
+        help='a checkpoint (.pth) or a dump '
+        '(.pkl) of tools/test.py --dump')
     parser.add_argument('--out', type=Path)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, as in tools/test.py')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -41,10 +46,15 @@ def main() -> None:
     if dump_file.suffix != '.pkl':
         dump_file = out_dir / 'predictions.pkl'
         out_dir.mkdir(parents=True, exist_ok=True)
-        evaluate_case(cfg, args.predictions, str(out_dir), 'gate_report',
-                      dump_file=str(dump_file))
-    classes = (cfg.test_dataloader.dataset.get('classes')
-               or DRIVEACT_MIDLEVEL_CLASSES)
+        evaluate_case(
+            cfg,
+            args.predictions,
+            str(out_dir),
+            'gate_report',
+            dump_file=str(dump_file))
+    classes = (
+        cfg.test_dataloader.dataset.get('classes')
+        or DRIVEACT_MIDLEVEL_CLASSES)
     predictions = load_pickle_safely(str(dump_file))
     data_root = Path(cfg.test_dataloader.dataset.get('data_root', ''))
     conditions = None

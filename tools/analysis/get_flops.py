@@ -14,31 +14,30 @@ RUS-guided head whose RUS file is not written yet counts with zero RUS
 values (the cost does not depend on them), and says so.
 """
 import argparse
-from typing import Sequence
-
 import torch
+from mmaction.registry import MODELS
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
+from typing import Sequence
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mmaction.registry import MODELS
 
 
 class ClipsToFeatures(torch.nn.Module):
     """``forward(*clips)``: the recognizer's ``extract_feat`` on
     ``{modality: clip}`` (a plain tensor for single-input recognizers)."""
 
-    def __init__(self, recognizer: torch.nn.Module,
-                 modalities: Sequence[str], stage: str) -> None:
+    def __init__(self, recognizer: torch.nn.Module, modalities: Sequence[str],
+                 stage: str) -> None:
         super().__init__()
         self.recognizer = recognizer
         self.modalities = tuple(modalities)
         self.stage = stage
 
     def forward(self, *clips: torch.Tensor) -> torch.Tensor:
-        inputs = dict(zip(self.modalities, clips)) if self.modalities else (
-            clips[0])
+        inputs = dict(zip(self.modalities,
+                          clips)) if self.modalities else (clips[0])
         return self.recognizer.extract_feat(inputs, stage=self.stage)[0]
 
 
@@ -46,12 +45,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs=3, metavar=('T', 'H', 'W'))
-    parser.add_argument('--stage', choices=('head', 'backbone'),
-                        default='head',
-                        help='count the head too (default) or the '
-                        'backbone(s) alone')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, as in tools/train.py')
+    parser.add_argument(
+        '--stage',
+        choices=('head', 'backbone'),
+        default='head',
+        help='count the head too (default) or the '
+        'backbone(s) alone')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, as in tools/train.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -64,9 +68,9 @@ def main() -> None:
               'zero RUS values (FLOPs do not depend on them)')
         head.use_zero_rus()
     backbone = cfg.model.backbone
-    frames, height, width = args.shape or (
-        backbone.t_size, backbone.input_resolution,
-        backbone.input_resolution)
+    frames, height, width = args.shape or (backbone.t_size,
+                                           backbone.input_resolution,
+                                           backbone.input_resolution)
     modalities = tuple(getattr(model, 'modalities', ()))
     clips = tuple(
         torch.zeros(1, 1, 3, frames, height, width)

@@ -10,9 +10,8 @@ modality for every case and writes ``robustness.csv`` / ``.md`` to the work
 dir.
 """
 import argparse
-from pathlib import Path
-
 from mmengine.config import Config, DictAction
+from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.evaluation import to_markdown, write_csv
@@ -25,13 +24,20 @@ def main() -> None:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', type=Path)
-    parser.add_argument('--modalities', nargs='+',
-                        help='modalities to fail (default: the model\'s)')
-    parser.add_argument('--failures', nargs='+',
-                        choices=[name for name, _ in DEFAULT_FAILURES],
-                        default=[name for name, _ in DEFAULT_FAILURES])
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, as in tools/test.py')
+    parser.add_argument(
+        '--modalities',
+        nargs='+',
+        help='modalities to fail (default: the model\'s)')
+    parser.add_argument(
+        '--failures',
+        nargs='+',
+        choices=[name for name, _ in DEFAULT_FAILURES],
+        default=[name for name, _ in DEFAULT_FAILURES])
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -49,8 +55,7 @@ def main() -> None:
             [f'gate {m}' for m in gate_modalities]]
     for case, transform in failure_cases(modalities, failures):
         metrics = evaluate_case(cfg, args.checkpoint, str(work_dir),
-                                'robustness_' + case,
-                                transform)
+                                'robustness_' + case, transform)
         rows.append([
             case, f'{100 * metrics["acc/top1"]:.2f}',
             f'{100 * metrics["acc/mean1"]:.2f}'
@@ -60,7 +65,9 @@ def main() -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / 'robustness.md').write_text(table + '\n')
     write_csv(rows, work_dir / 'robustness.csv')
-    print(f'wrote {work_dir / "robustness.md"} and {work_dir / "robustness.csv"}')
+    print(
+        f'wrote {work_dir / "robustness.md"} and {work_dir / "robustness.csv"}'
+    )
 
 
 if __name__ == '__main__':

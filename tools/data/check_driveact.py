@@ -14,7 +14,6 @@ otherwise the 34 mid-level classes and colour/IR/depth are used.
 """
 import argparse
 import sys
-
 from mmengine.config import Config
 
 from mome_mmaction.datasets.driveact_check import (check_driveact,

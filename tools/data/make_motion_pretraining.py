@@ -15,7 +15,6 @@ Config: ``configs/pretrain/uniformerv2_tiny_motion_pretrain.py``.
 """
 import argparse
 import time
-
 from mmengine.logging import print_log
 
 from mome_mmaction.datasets import make_motion_pretraining

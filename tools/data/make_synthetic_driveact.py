@@ -15,7 +15,6 @@ Without a preset: the 5 flip-invariant classes at difficulty 0.
 """
 import argparse
 import time
-
 from mmengine.logging import print_log
 
 from mome_mmaction.datasets import make_synthetic_driveact
@@ -60,7 +59,9 @@ def parse_args() -> argparse.Namespace:
         help='0 (default) to 1: subtler motions, clutter, per-camera and '
         'misleading failures')
     parser.add_argument(
-        '--classes', nargs='+', help='activities (default: the 5 '
+        '--classes',
+        nargs='+',
+        help='activities (default: the 5 '
         'flip-invariant ones)')
     args = parser.parse_args()
     settings = dict(DEFAULTS, **PRESETS.get(args.preset, {}))

@@ -1,4 +1,5 @@
-# Drive&Act, 8 frames at 224x224, the kinect_ir view alone (model key 'ir'), for
+# Drive&Act, 8 frames at 224x224, the kinect_ir view alone
+# (model key 'ir'), for
 # single-expert baselines. Same pipelines as driveact_rgb_ir_depth.py.
 _base_ = ['./driveact_rgb_ir_depth.py']
 
@@ -23,5 +24,4 @@ test_dataloader = dict(
 driveact_data_preprocessor = dict(
     type='MultiModalDataPreprocessor',
     preprocessors=dict(
-        _delete_=True,
-        ir=_base_.driveact_data_preprocessor.preprocessors.ir))
+        _delete_=True, ir=_base_.driveact_data_preprocessor.preprocessors.ir))

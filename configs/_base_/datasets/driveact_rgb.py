@@ -1,4 +1,5 @@
-# Drive&Act, 8 frames at 224x224, the kinect_color view alone (model key 'rgb'), for
+# Drive&Act, 8 frames at 224x224, the kinect_color view alone
+# (model key 'rgb'), for
 # single-expert baselines. Same pipelines as driveact_rgb_ir_depth.py.
 _base_ = ['./driveact_rgb_ir_depth.py']
 

@@ -1,4 +1,5 @@
-# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_depth view alone (model key 'depth'), for
+# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_depth view alone
+# (model key 'depth'), for
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 

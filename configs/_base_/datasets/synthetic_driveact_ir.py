@@ -1,4 +1,5 @@
-# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_ir view alone (model key 'ir'), for
+# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_ir view alone
+# (model key 'ir'), for
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 
@@ -23,5 +24,4 @@ test_dataloader = dict(
 driveact_data_preprocessor = dict(
     type='MultiModalDataPreprocessor',
     preprocessors=dict(
-        _delete_=True,
-        ir=_base_.driveact_data_preprocessor.preprocessors.ir))
+        _delete_=True, ir=_base_.driveact_data_preprocessor.preprocessors.ir))

@@ -1,4 +1,5 @@
-# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_ir view alone as one
+# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_ir
+# view alone as one
 # clip tensor per sample (MMAction2's `imgs`), for single-input recognizers
 # such as Recognizer3D (stage 1 of the two-stage recipe);
 # synthetic_driveact_ir.py packs the same clip as {'ir': clip} for multimodal

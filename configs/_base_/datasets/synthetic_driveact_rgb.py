@@ -1,4 +1,5 @@
-# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_color view alone (model key 'rgb'), for
+# Synthetic Drive&Act (hard), 8 frames at 64x64, the kinect_color view alone
+# (model key 'rgb'), for
 # single-expert baselines. Same pipelines as synthetic_driveact.py.
 _base_ = ['./synthetic_driveact.py']
 

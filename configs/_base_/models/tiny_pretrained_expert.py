@@ -12,9 +12,8 @@
 # _base_.tiny_expert_channels` into its model.
 # The file ships in the repository, so it is found from any working
 # directory ({{ fileDirname }} is this folder).
-tiny_expert_checkpoint = (
-    '{{ fileDirname }}/../../../checkpoints/'
-    'uniformerv2_tiny_motion_pretrain.pth')
+tiny_expert_checkpoint = ('{{ fileDirname }}/../../../checkpoints/'
+                          'uniformerv2_tiny_motion_pretrain.pth')
 tiny_expert_channels = 128
 tiny_expert_backbone = dict(
     type='UniFormerV2',

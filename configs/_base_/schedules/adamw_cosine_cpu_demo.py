@@ -22,7 +22,11 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=20, norm_type=2))
 param_scheduler = [
     dict(
-        type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=0,
-        end=10, convert_to_iter_based=True)
+        type='CosineAnnealingLR',
+        eta_min=1e-5,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True)
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -1,10 +1,9 @@
 """Test-time sensor degradation of one modality: dark, noisy or occluded."""
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 from typing import Dict
 
-import numpy as np
-from mmcv.transforms import BaseTransform
-
-from mmaction.registry import TRANSFORMS
 from .drop_modality import modality_array
 
 
@@ -35,7 +34,10 @@ class CorruptModality(BaseTransform):
 
     KINDS = ('darken', 'noise', 'occlusion')
 
-    def __init__(self, modality: str, kind: str, severity: float = 0.5,
+    def __init__(self,
+                 modality: str,
+                 kind: str,
+                 severity: float = 0.5,
                  num_blocks: int = 2) -> None:
         if kind not in self.KINDS:
             raise ValueError(f'CorruptModality kind must be one of '

@@ -1,19 +1,16 @@
 """Test-time sensor failure: one modality delivers black frames."""
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 from typing import Dict
 
-import numpy as np
-from mmcv.transforms import BaseTransform
 
-from mmaction.registry import TRANSFORMS
-
-
-def modality_array(results: Dict, modality: str,
-                   transform: str) -> np.ndarray:
+def modality_array(results: Dict, modality: str, transform: str) -> np.ndarray:
     """``results[modality]`` or a clear error naming what the sample has."""
     if modality not in results:
         raise KeyError(
-            f"{transform}: the sample has no modality '{modality}' "
-            f'(keys: {sorted(key for key in results if not key.startswith("_"))}); '
+            f"{transform}: the sample has no modality '{modality}' (keys: "
+            f'{sorted(key for key in results if not key.startswith("_"))}); '
             'put it after SynchronizedModalityTransforms and name a key of '
             'its modalities')
     return results[modality]

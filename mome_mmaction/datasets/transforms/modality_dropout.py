@@ -1,10 +1,9 @@
 """Training-time modality dropout: learn to do without a failed sensor."""
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 from typing import Dict, Sequence
 
-import numpy as np
-from mmcv.transforms import BaseTransform
-
-from mmaction.registry import TRANSFORMS
 from .drop_modality import modality_array
 
 

@@ -1,15 +1,13 @@
 """Run ordinary MMAction2 transforms on every modality of a sample, in sync."""
-import random
-from typing import Dict, List, Optional, Sequence, Tuple, Union
-
 import numpy as np
-from mmcv.transforms import BaseTransform
-
+import random
 from mmaction.datasets.transforms import (DecordDecode, DecordInit,
                                           OpenCVDecode, OpenCVInit, PIMSDecode,
                                           PIMSInit, PyAVDecode, PyAVInit,
                                           RandomCrop)
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 #: Transforms that open a video and set ``total_frames`` to its length.
 READER_INIT_TRANSFORMS = (DecordInit, PyAVInit, OpenCVInit, PIMSInit)

@@ -1,12 +1,10 @@
 """A progress bar over the validation and test batches."""
 import sys
-from typing import Dict, Optional
-
+from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.utils import ProgressBar
-
-from mmaction.registry import HOOKS
+from typing import Dict, Optional
 
 
 @HOOKS.register_module()
@@ -42,18 +40,26 @@ class EvalProgressBarHook(Hook):
     def before_test_epoch(self, runner) -> None:
         self._start(len(runner.test_loop.dataloader))
 
-    def after_val_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_val_iter(self,
+                       runner,
+                       batch_idx: int,
+                       data_batch=None,
                        outputs=None) -> None:
         self._update()
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch=None,
                         outputs=None) -> None:
         self._update()
 
-    def after_val_epoch(self, runner,
+    def after_val_epoch(self,
+                        runner,
                         metrics: Optional[Dict[str, float]] = None) -> None:
         self._finish()
 
-    def after_test_epoch(self, runner,
+    def after_test_epoch(self,
+                         runner,
                          metrics: Optional[Dict[str, float]] = None) -> None:
         self._finish()

@@ -1,12 +1,10 @@
 """Stop (or skip) a training step whose loss or gradients are not finite."""
 import math
-from typing import Callable, Dict, List, Optional
-
 import torch
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper, OptimWrapperDict
-
-from mmaction.registry import HOOKS
+from typing import Callable, Dict, List, Optional
 
 
 class NonFiniteTrainingError(RuntimeError):
@@ -60,8 +58,9 @@ class NonFiniteGuardHook(Hook):
     def before_train(self, runner) -> None:
         """Wrap the ``step`` of every optimizer the runner updates."""
         wrappers = runner.optim_wrapper
-        wrappers = (list(wrappers.values()) if isinstance(
-            wrappers, OptimWrapperDict) else [wrappers])
+        wrappers = (
+            list(wrappers.values())
+            if isinstance(wrappers, OptimWrapperDict) else [wrappers])
         for wrapper in wrappers:
             if isinstance(wrapper, OptimWrapper):
                 optimizer = wrapper.optimizer

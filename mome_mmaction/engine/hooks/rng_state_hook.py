@@ -1,15 +1,14 @@
-"""Save every rank's random generator states in checkpoints; restore on resume."""
-import random
-from typing import Dict, List, Optional
-
+"""Save every rank's random generator states in checkpoints; restore them on
+resume."""
 import numpy as np
+import random
 import torch
+from mmaction.registry import HOOKS
 from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
-
-from mmaction.registry import HOOKS
+from typing import Dict, List, Optional
 
 
 def get_rng_state() -> Dict:
@@ -59,7 +58,10 @@ class RNGStateHook(Hook):
     def _gather(self) -> None:
         self._rank_states = all_gather_object(get_rng_state())
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             self._gather()
@@ -86,9 +88,10 @@ class RNGStateHook(Hook):
 
     def before_train(self, runner) -> None:
         loaded, self._loaded = self._loaded, None
-        if (loaded is None or not loaded['rng_state']
-                or (runner.epoch, runner.iter) !=
-                (loaded['epoch'], loaded['iter'])):
+        resumed_here = (
+            loaded is not None and
+            (runner.epoch, runner.iter) == (loaded['epoch'], loaded['iter']))
+        if not resumed_here or not loaded['rng_state']:
             return  # nothing loaded, or a ``load_from`` (not a resume)
         rank, world_size = get_dist_info()
         rank_states = loaded['rng_state']
@@ -96,6 +99,8 @@ class RNGStateHook(Hook):
             print_log(
                 f'The checkpoint has random states of {len(rank_states)} '
                 f'ranks but {world_size} run now; every rank continues rank '
-                "0's streams.", logger='current', level=30)
+                "0's streams.",
+                logger='current',
+                level=30)
             rank = 0
         set_rng_state(rank_states[rank])

@@ -1,16 +1,15 @@
 """An mmengine ``Runner`` whose distributed launch also works without CUDA,
 and whose ``load_from`` / ``--resume`` need no pretrained files."""
 import datetime
-from typing import Dict, List, Optional, Tuple
-
 import torch
 import torch.distributed as torch_dist
+from mmaction.registry import RUNNERS
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
 from torch import nn
+from typing import Dict, List, Optional, Tuple
 
-from mmaction.registry import RUNNERS
 from ...models.utils.pretrained import missing_pretrained_skipped
 
 #: Hooks every run of this runner gets unless its config lists them (with
@@ -61,7 +60,9 @@ class PortableRunner(Runner):
     all of this unchanged.
     """
 
-    def __init__(self, *args, custom_hooks: Optional[List] = None,
+    def __init__(self,
+                 *args,
+                 custom_hooks: Optional[List] = None,
                  **kwargs) -> None:
         custom_hooks, added = with_default_hooks(custom_hooks)
         super().__init__(*args, custom_hooks=custom_hooks, **kwargs)

@@ -1,10 +1,8 @@
 """Mean gate weight per modality: which sensor the model trusted."""
-from typing import Dict, List, Optional, Sequence
-
 import numpy as np
-from mmengine.evaluator import BaseMetric
-
 from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
+from typing import Dict, List, Optional, Sequence
 
 
 @METRICS.register_module()
@@ -25,7 +23,8 @@ class GateWeightMetric(BaseMetric):
 
     default_prefix = 'gate'
 
-    def __init__(self, modalities: Sequence[str],
+    def __init__(self,
+                 modalities: Sequence[str],
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -50,5 +49,7 @@ class GateWeightMetric(BaseMetric):
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Mean weight per modality over all samples."""
         mean_weights = np.mean(results, axis=0)
-        return {modality: float(weight)
-                for modality, weight in zip(self.modalities, mean_weights)}
+        return {
+            modality: float(weight)
+            for modality, weight in zip(self.modalities, mean_weights)
+        }

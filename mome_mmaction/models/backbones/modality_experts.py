@@ -1,12 +1,11 @@
 import os
-from contextlib import ExitStack
-from typing import Dict, List, Optional, Sequence, Union
-
 import torch
-from mmengine.model import BaseModule, ModuleDict
-
+from contextlib import ExitStack
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
+from mmengine.model import BaseModule, ModuleDict
+from typing import Dict, List, Optional, Sequence, Union
+
 from ..utils.expert_checkpoint import (check_expert_checkpoint_file,
                                        load_expert_checkpoint)
 from ..utils.pretrained import (check_pretrained_files, load_report,

@@ -1,10 +1,9 @@
-from typing import Optional, Sequence, Tuple, Union
-
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from mmaction.registry import MODELS
+from torch import nn
+from typing import Optional, Sequence, Tuple, Union
+
 from .token_voting_gate_head import TokenVotingGateHead
 
 

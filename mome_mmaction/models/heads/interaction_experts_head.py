@@ -1,12 +1,10 @@
-from typing import Dict, Optional, Tuple
-
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, SampleList
+from torch import nn
+from typing import Dict, Optional, Tuple
 
 REPLACEMENTS = ('noise', 'zero', 'mean')
 TOKEN_SOURCES = ('class', 'frame')
@@ -219,10 +217,10 @@ class InteractionExpertsHead(BaseHead):
         """bool: Tells ``MoMERecognizer`` to pass ``frame_tokens``."""
         return self.token_source == 'frame'
 
-    def modality_tokens(
-            self,
-            feats: torch.Tensor,
-            frame_tokens: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def modality_tokens(self,
+                        feats: torch.Tensor,
+                        frame_tokens: Optional[torch.Tensor] = None
+                        ) -> torch.Tensor:
         """Pick and check the tokens the experts fuse.
 
         Args:
@@ -333,10 +331,9 @@ class InteractionExpertsHead(BaseHead):
         logits, weights, _ = self._fuse(feats, frame_tokens, perturbed=False)
         return logits, weights
 
-    def _fuse(
-            self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor],
-            perturbed: bool
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _fuse(self, feats: torch.Tensor, frame_tokens: Optional[torch.Tensor],
+              perturbed: bool
+              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         tokens = self.token_norm(self.modality_tokens(feats, frame_tokens))
         expert_logits = self.expert_logits(tokens, perturbed)
         weights = self.interaction_weights(tokens)
@@ -345,8 +342,8 @@ class InteractionExpertsHead(BaseHead):
                   expert_logits[:, 0].transpose(0, 1)).sum(dim=1)
         return logits, weights, expert_logits
 
-    def interaction_losses(
-            self, expert_logits: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def interaction_losses(self, expert_logits: torch.Tensor
+                           ) -> Dict[str, torch.Tensor]:
         """Weakly supervised interaction losses of the fusion experts.
 
         Args:

@@ -1,11 +1,9 @@
-from typing import Dict, Optional
-
 import torch
-from torch import nn
-
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, SampleList
+from torch import nn
+from typing import Dict, Optional
 
 
 @MODELS.register_module()

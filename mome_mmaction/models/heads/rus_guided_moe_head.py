@@ -1,14 +1,13 @@
 import math
-from pathlib import Path
-from typing import Dict, Optional, Tuple
-
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, SampleList
+from pathlib import Path
+from torch import nn
+from typing import Dict, Optional, Tuple
+
 from ..utils.temporal_rus import RUS_KEYS, load_temporal_rus
 
 
@@ -27,8 +26,8 @@ def jensen_shannon_divergence(log_p: torch.Tensor,
     Returns:
         torch.Tensor: JSD in nats, shape (...), in [0, log 2].
     """
-    log_mixture = (torch.logaddexp(log_p, log_q) - math.log(2)).clamp_min(
-        torch.finfo(log_p.dtype).min / 4)
+    log_mixture = (torch.logaddexp(log_p, log_q) -
+                   math.log(2)).clamp_min(torch.finfo(log_p.dtype).min / 4)
 
     def kl_to_mixture(log_x: torch.Tensor) -> torch.Tensor:
         x = log_x.exp()
@@ -404,9 +403,8 @@ class RUSGuidedMoEHead(BaseHead):
             getattr(self, f'rus_{key}').zero_()
         self.rus_loaded = True
 
-    def route(
-            self,
-            router_logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def route(self, router_logits: torch.Tensor
+              ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Top-k routing.
 
         Args:

@@ -1,12 +1,10 @@
-from typing import Dict, Optional, Tuple
-
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, SampleList
+from torch import nn
+from typing import Dict, Optional, Tuple
 
 
 @MODELS.register_module()

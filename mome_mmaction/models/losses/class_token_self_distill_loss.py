@@ -1,9 +1,8 @@
+import torch
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 from typing import Dict, List, Optional, Sequence
 
-import torch
-from mmengine.model import BaseModule
-
-from mmaction.registry import MODELS
 from .deep_supervision_loss import build_block_classifiers, classify_blocks
 from .token_distributions import (check_block_tokens, softmax_kl_divergence,
                                   teacher_distribution)
@@ -132,14 +131,13 @@ class ClassTokenSelfDistillLoss(BaseModule):
         """bool: Whether the recognizer must pass the head's logits."""
         return self.target == 'prediction'
 
-    def forward(
-            self,
-            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Optional[Sequence] = None,
-            expert_outputs: Optional[torch.Tensor] = None,
-            labels: Optional[torch.Tensor] = None,
-            cls_scores: Optional[torch.Tensor] = None
-    ) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+                block_st_tokens: Optional[Sequence] = None,
+                expert_outputs: Optional[torch.Tensor] = None,
+                labels: Optional[torch.Tensor] = None,
+                cls_scores: Optional[torch.Tensor] = None
+                ) -> Dict[str, torch.Tensor]:
         """Compute the self-distillation loss.
 
         Args:

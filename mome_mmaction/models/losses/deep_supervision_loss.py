@@ -1,11 +1,10 @@
-from typing import Dict, List, Optional, Sequence
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
-
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from typing import Dict, List, Optional, Sequence
+
 from .token_distributions import check_block_tokens, check_labels
 
 
@@ -20,8 +19,7 @@ def build_block_classifiers(in_channels: int, num_classes: int,
     """
     return nn.ModuleList([
         nn.ModuleList([
-            nn.Linear(in_channels, num_classes)
-            for _ in range(num_blocks - 1)
+            nn.Linear(in_channels, num_classes) for _ in range(num_blocks - 1)
         ]) for _ in range(num_experts)
     ])
 
@@ -98,12 +96,12 @@ class DeepSupervisionLoss(BaseModule):
         self.block_classifiers = build_block_classifiers(
             in_channels, num_classes, num_blocks, num_experts)
 
-    def forward(
-            self,
-            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Optional[Sequence] = None,
-            expert_outputs: Optional[torch.Tensor] = None,
-            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+                block_st_tokens: Optional[Sequence] = None,
+                expert_outputs: Optional[torch.Tensor] = None,
+                labels: Optional[torch.Tensor] = None
+                ) -> Dict[str, torch.Tensor]:
         """Compute the deep-supervision loss.
 
         Args:
@@ -121,10 +119,11 @@ class DeepSupervisionLoss(BaseModule):
                                            self.num_experts)
         labels = check_labels(labels, batch_size, 'DeepSupervisionLoss')
         block_losses = [
-            F.cross_entropy(logits.float(), labels)
-            for expert_logits in classify_blocks(
-                block_cls_tokens, self.block_classifiers, self.in_channels,
-                'DeepSupervisionLoss') for logits in expert_logits
+            F.cross_entropy(logits.float(),
+                            labels) for expert_logits in classify_blocks(
+                                block_cls_tokens, self.block_classifiers,
+                                self.in_channels, 'DeepSupervisionLoss')
+            for logits in expert_logits
         ]
         return dict(loss_deep_sup=self.loss_weight *
                     torch.stack(block_losses).mean())

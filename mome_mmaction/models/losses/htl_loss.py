@@ -1,10 +1,9 @@
-from typing import Dict, List, Optional, Sequence
-
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
-
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from typing import Dict, List, Optional, Sequence
+
 from .token_distributions import (check_block_tokens, check_expert_outputs,
                                   softmax_kl_divergence, teacher_distribution)
 
@@ -88,11 +87,12 @@ class HTLLoss(BaseModule):
         if not isinstance(num_blocks, int) or num_blocks < 2:
             raise ValueError('HTLLoss needs num_blocks >= 2 (a teacher and '
                              f'at least one student block), got {num_blocks}')
-        for name, value, choices in (
-            ('inter_reduction', inter_reduction, ('mean', 'sum')),
-            ('intra_cls_teacher', intra_cls_teacher,
-             ('expert_output', 'last_block')),
-            ('block_weights', block_weights, ('learnable', 'fixed'))):
+        for name, value, choices in (('inter_reduction', inter_reduction,
+                                      ('mean', 'sum')),
+                                     ('intra_cls_teacher', intra_cls_teacher,
+                                      ('expert_output', 'last_block')),
+                                     ('block_weights', block_weights,
+                                      ('learnable', 'fixed'))):
             if value not in choices:
                 raise ValueError(f'HTLLoss {name} must be one of {choices}, '
                                  f'got {value!r}')
@@ -115,10 +115,9 @@ class HTLLoss(BaseModule):
         return (self.num_blocks - 1) * torch.softmax(
             self.block_weight_logits, dim=0)
 
-    def intra_block_divergences(
-            self, block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Sequence[Sequence[torch.Tensor]],
-            expert_outputs: torch.Tensor) -> torch.Tensor:
+    def intra_block_divergences(self, block_cls_tokens: Sequence[Sequence[
+        torch.Tensor]], block_st_tokens: Sequence[Sequence[torch.Tensor]],
+                                expert_outputs: torch.Tensor) -> torch.Tensor:
         """Batch-averaged ``KL_cls + KL_st`` of each student block.
 
         Args:
@@ -175,12 +174,12 @@ class HTLLoss(BaseModule):
         return pair_distances.sum((1, 2)).mean() / (
             num_experts * (num_experts - 1))
 
-    def forward(
-            self,
-            block_cls_tokens: Sequence[Sequence[torch.Tensor]],
-            block_st_tokens: Sequence[Sequence[torch.Tensor]],
-            expert_outputs: torch.Tensor,
-            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                block_cls_tokens: Sequence[Sequence[torch.Tensor]],
+                block_st_tokens: Sequence[Sequence[torch.Tensor]],
+                expert_outputs: torch.Tensor,
+                labels: Optional[torch.Tensor] = None
+                ) -> Dict[str, torch.Tensor]:
         """Compute the HTL losses.
 
         Args:
@@ -220,8 +219,9 @@ class HTLLoss(BaseModule):
                 'backbone whose output width differs from its blocks\'')
 
         block_weights = self.block_weights.to(expert_outputs.device)
-        divergences = self.intra_block_divergences(
-            block_cls_tokens, block_st_tokens, expert_outputs)  # (N, L-1)
+        divergences = self.intra_block_divergences(block_cls_tokens,
+                                                   block_st_tokens,
+                                                   expert_outputs)  # (N, L-1)
         intra = (divergences * block_weights).sum() / (
             num_experts * (self.num_blocks - 1))
         losses = dict(loss_htl_intra=self.alpha * intra)

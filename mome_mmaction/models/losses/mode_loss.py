@@ -1,11 +1,10 @@
-from typing import Dict, Optional, Sequence
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
-
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from typing import Dict, Optional, Sequence
+
 from .token_distributions import check_expert_outputs, check_labels
 
 
@@ -106,12 +105,12 @@ class MoDELoss(BaseModule):
         return self.temperature**2 * pair_sum / (
             num_experts * (num_experts - 1))
 
-    def forward(
-            self,
-            block_cls_tokens: Optional[Sequence] = None,
-            block_st_tokens: Optional[Sequence] = None,
-            expert_outputs: Optional[torch.Tensor] = None,
-            labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+    def forward(self,
+                block_cls_tokens: Optional[Sequence] = None,
+                block_st_tokens: Optional[Sequence] = None,
+                expert_outputs: Optional[torch.Tensor] = None,
+                labels: Optional[torch.Tensor] = None
+                ) -> Dict[str, torch.Tensor]:
         """Compute the MoDE losses.
 
         Args:

@@ -2,10 +2,9 @@
 
 Not a registered component: helpers for :class:`HTLLoss` and the baselines.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple
-
 import torch
 from torch.autograd.function import once_differentiable
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 
 def accumulation_dtype(tensor: torch.Tensor) -> torch.dtype:
@@ -114,10 +113,10 @@ class _SoftmaxKLDivergence(torch.autograd.Function):
         return grad_student, grad_teacher, None, None, None
 
 
-def softmax_kl_divergence(
-        student_logits: torch.Tensor,
-        teacher_logits: torch.Tensor,
-        teacher: Optional[TeacherDistribution] = None) -> torch.Tensor:
+def softmax_kl_divergence(student_logits: torch.Tensor,
+                          teacher_logits: torch.Tensor,
+                          teacher: Optional[TeacherDistribution] = None
+                          ) -> torch.Tensor:
     """``KL(softmax(teacher) || softmax(student))`` per sample.
 
     The softmax runs over all non-batch entries of each sample (the C channels

@@ -1,13 +1,11 @@
 import copy
-from typing import Dict, Sequence
-
 import torch
-
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
-from ..backbones.modality_experts import (check_input_keys,
-                                          normalize_modalities)
+from typing import Dict, Sequence
+
+from ..backbones.modality_experts import check_input_keys, normalize_modalities
 from ..utils.channel_inflation import inflate_input_channels
 from ..utils.pretrained import check_pretrained_files, load_report
 
@@ -100,9 +98,10 @@ class EarlyFusionRecognizer(Recognizer3D):
         """
         check_input_keys(inputs, self.modalities, type(self).__name__)
         shapes = {  # ints: under torch.jit tracing sizes are tensors
-            name: tuple(
-                int(size) for size in inputs[name].shape[:2] +
-                inputs[name].shape[3:])
+            name:
+            tuple(
+                int(size)
+                for size in inputs[name].shape[:2] + inputs[name].shape[3:])
             for name in self.modalities
         }
         if len(set(shapes.values())) > 1:

@@ -1,15 +1,13 @@
 import copy
-from contextlib import ExitStack
-from typing import Dict, Optional, Sequence, Tuple, Union
-
 import torch
-from mmengine.model import merge_dict
-
+from contextlib import ExitStack
 from mmaction.models.recognizers import BaseRecognizer
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
-from ..backbones.modality_experts import (check_input_keys,
-                                          normalize_modalities)
+from mmengine.model import merge_dict
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+from ..backbones.modality_experts import check_input_keys, normalize_modalities
 from ..utils.token_tap import TokenTap, resolve_blocks
 
 

@@ -7,11 +7,10 @@ divided by N, so a clip whose modalities are identical gives exactly the
 pretrained response. Checkpoints saved with the C-channel kernel are widened
 the same way when loaded (mmengine ``Pretrained`` init, ``load_from``).
 """
-from typing import Optional
-
 import torch
 from mmengine.logging import print_log
 from torch import nn
+from typing import Optional
 
 
 def tile_input_channels(weight: torch.Tensor, num_copies: int) -> torch.Tensor:

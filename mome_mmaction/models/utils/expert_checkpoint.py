@@ -8,11 +8,10 @@ read weights-only (:func:`load_checkpoint_weights_only`).
 """
 import os.path as osp
 import re
-from typing import Dict, Sequence, Tuple
-
 import torch
 from mmengine.logging import print_log
 from torch import nn
+from typing import Dict, Sequence, Tuple
 
 from ...utils.safe_checkpoint import load_checkpoint_weights_only
 from .pretrained import load_report

@@ -14,10 +14,9 @@ elsewhere (stage-1 expert checkpoints, ``load_from``, ``--resume``).
 """
 import os.path as osp
 from contextlib import ExitStack, contextmanager
-from typing import Dict, Iterator, List
-
 from mmengine.logging import print_log
 from torch import nn
+from typing import Dict, Iterator, List
 
 #: The MMAction2 model-zoo file every UniFormerV2-B16 expert starts from.
 K710_B16_CHECKPOINT_NAME = (

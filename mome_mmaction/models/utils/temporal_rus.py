@@ -26,13 +26,12 @@ minimum mutual information::
     U[m, t]    = mean over k != m of max(0, I_m(t) - R[m, k, t])
 """
 import math
-from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pathlib import Path
 from torch import nn
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from .token_tap import TokenTap
 
@@ -103,10 +102,10 @@ def check_temporal_rus(rus: Dict[str, torch.Tensor],
                              'values')
 
 
-def load_temporal_rus(
-        path: Union[str, Path],
-        num_modalities: Optional[int] = None,
-        num_frames: Optional[int] = None) -> Dict[str, torch.Tensor]:
+def load_temporal_rus(path: Union[str, Path],
+                      num_modalities: Optional[int] = None,
+                      num_frames: Optional[int] = None
+                      ) -> Dict[str, torch.Tensor]:
     """Load ``U``, ``R`` and ``S`` from a file of :func:`save_temporal_rus`.
 
     Args:
@@ -144,13 +143,12 @@ def load_temporal_rus(
 
 
 @torch.no_grad()
-def collect_frame_tokens(
-        experts: nn.Module,
-        data_preprocessor: nn.Module,
-        dataloader,
-        token_tap_path: str = 'transformer.resblocks',
-        max_samples: Optional[int] = None
-) -> Tuple[torch.Tensor, torch.Tensor]:
+def collect_frame_tokens(experts: nn.Module,
+                         data_preprocessor: nn.Module,
+                         dataloader,
+                         token_tap_path: str = 'transformer.resblocks',
+                         max_samples: Optional[int] = None
+                         ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-frame class tokens of frozen experts over a data loader.
 
     The tokens are those ``MoMERecognizer`` gives heads with
@@ -281,18 +279,18 @@ def _heldout_cross_entropy_bits(features: torch.Tensor, labels: torch.Tensor,
         return cross_entropy(heldout) / math.log(2)
 
 
-def estimate_temporal_rus(
-        tokens: torch.Tensor,
-        labels: torch.Tensor,
-        num_classes: int,
-        lag: int = 0,
-        heldout_fraction: float = 0.25,
-        hidden_channels: int = 32,
-        steps: int = 100,
-        lr: float = 1e-2,
-        weight_decay: float = 1e-2,
-        seed: int = 0,
-        max_chunk_elements: int = 2**26) -> Dict[str, torch.Tensor]:
+def estimate_temporal_rus(tokens: torch.Tensor,
+                          labels: torch.Tensor,
+                          num_classes: int,
+                          lag: int = 0,
+                          heldout_fraction: float = 0.25,
+                          hidden_channels: int = 32,
+                          steps: int = 100,
+                          lr: float = 1e-2,
+                          weight_decay: float = 1e-2,
+                          seed: int = 0,
+                          max_chunk_elements: int = 2**26
+                          ) -> Dict[str, torch.Tensor]:
     """Estimate dataset-level temporal U, R, S from per-frame tokens.
 
     See the module docstring for the estimator.
@@ -344,8 +342,8 @@ def estimate_temporal_rus(
     label_entropy = _label_entropy_bits(labels[fit], num_classes)
     prefixes = _prefix_means(tokens.float())  # (S, N, T, C)
 
-    def mutual_information(
-            sources: Sequence[Sequence[Tuple[int, int]]]) -> torch.Tensor:
+    def mutual_information(sources: Sequence[Sequence[Tuple[int, int]]]
+                           ) -> torch.Tensor:
         """I(Y; X) in bits for each feature set, (D,).
 
         ``sources[d]`` lists the (modality, frame) prefixes concatenated

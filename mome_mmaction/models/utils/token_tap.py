@@ -17,10 +17,9 @@ Both are computed on request only, from the kept block outputs (which
 autograd keeps alive anyway while training), so a tap costs nothing until a
 loss asks for tokens, and nothing at all when it is not installed.
 """
-from typing import Any, Dict, List, Optional, Tuple
-
 import torch
 from torch import nn
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class TokenTap:

@@ -1,9 +1,8 @@
-import random
-
 import numpy as np
 import pytest
-
+import random
 from mmaction.registry import TRANSFORMS
+
 from mome_mmaction.datasets import decode_instant, write_video
 from mome_mmaction.datasets.synthetic_driveact import encode_instant
 

@@ -1,10 +1,9 @@
+from mmaction.registry import HOOKS
+from mmengine.config import Config
 from pathlib import Path
 from types import SimpleNamespace
 
-from mmengine.config import Config
-
 import mome_mmaction  # noqa: F401
-from mmaction.registry import HOOKS
 
 
 def fake_runner(num_batches: int) -> SimpleNamespace:

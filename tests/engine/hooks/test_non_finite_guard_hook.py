@@ -1,7 +1,7 @@
 import math
-
 import pytest
 import torch
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
@@ -9,7 +9,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import HOOKS
 from mome_mmaction.engine.hooks import NonFiniteTrainingError
 
 BATCHES_PER_EPOCH = 4
@@ -43,8 +42,7 @@ def toy_runner(tmp_path, model: BaseModel, *hooks) -> Runner:
         train_dataloader=DataLoader(data, batch_size=2),
         train_cfg=dict(by_epoch=True, max_epochs=2),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                           interval=1)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
         custom_hooks=list(hooks),
         experiment_name=tmp_path.name)
 
@@ -102,8 +100,8 @@ def test_skip_steps_counts_and_trains_on(tmp_path):
         not torch.equal(before['linear.weight'], after['linear.weight'])
         for before, after in zip(history, history[1:])
     ]
-    assert changed == [True, True, False] + [True] * (
-        2 * BATCHES_PER_EPOCH - 3)
+    assert changed == [True, True, False
+                       ] + [True] * (2 * BATCHES_PER_EPOCH - 3)
     assert (tmp_path / 'epoch_2.pth').is_file()
 
 
@@ -113,9 +111,12 @@ def test_a_checkpoint_of_non_finite_weights_is_never_written(tmp_path):
                         HOOKS.build(dict(type='NonFiniteGuardHook')))
     with torch.no_grad():
         model.linear.bias.fill_(math.inf)
-    with pytest.raises(NonFiniteTrainingError,
-                       match=r'1 weight tensors are not finite \(linear.bias'):
+    with pytest.raises(
+            NonFiniteTrainingError,
+            match=r'1 weight tensors are not finite \(linear.bias'):
         runner.save_checkpoint(
-            str(tmp_path), 'epoch_1.pth', save_optimizer=False,
+            str(tmp_path),
+            'epoch_1.pth',
+            save_optimizer=False,
             save_param_scheduler=False)
     assert not (tmp_path / 'epoch_1.pth').exists()

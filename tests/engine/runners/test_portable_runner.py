@@ -1,11 +1,10 @@
 """PortableRunner: load_from / --resume need no pretrained (K710) file."""
 import copy
-
 import pytest
 import torch
+from mmaction.registry import MODELS, RUNNERS
 from mmengine.config import Config
 
-from mmaction.registry import MODELS, RUNNERS
 from tests.conftest import REPO_ROOT
 
 CONFIG = REPO_ROOT / 'configs' / 'synthetic' / 'mome_synthetic.py'

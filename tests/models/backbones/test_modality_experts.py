@@ -1,14 +1,13 @@
 import copy
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from pathlib import Path
 from unittest import mock
 
-import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 
 MODEL_CONFIG_DIR = str(
     Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')

@@ -1,10 +1,10 @@
 import pytest
 import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from torch import nn
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
 
 def build_head(**overrides):

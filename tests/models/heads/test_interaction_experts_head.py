@@ -1,11 +1,9 @@
-from pathlib import Path
-
 import pytest
 import torch
-from mmengine.config import Config
-
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from pathlib import Path
 
 MODALITIES = ('rgb', 'ir', 'depth')
 TINY_EXPERT = Config.fromfile(

@@ -1,10 +1,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+
+import mome_mmaction  # noqa: F401
 
 
 def build_head(**overrides):

@@ -1,13 +1,12 @@
 import math
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from pathlib import Path
+
 from mome_mmaction.models.heads.rus_guided_moe_head import \
     jensen_shannon_divergence
 from mome_mmaction.models.utils import save_temporal_rus
@@ -178,14 +177,16 @@ def test_rus_losses_follow_thresholds(tmp_path):
 def test_head_builds_before_its_rus_file_and_reads_it_at_first_forward(
         tmp_path):
     path = tmp_path / 'later.npz'
-    with pytest.raises(ValueError, match='later.npz does not exist yet.*'
-                       'num_frames'):
+    with pytest.raises(
+            ValueError, match='later.npz does not exist yet.*'
+            'num_frames'):
         build_head(path)
     head = build_head(path, num_frames=4)
     tokens = torch.randn(2, 3, 4, 16)
-    with pytest.raises(FileNotFoundError,
-                       match='later.npz not found; write it with '
-                       'tools/analysis/compute_temporal_rus.py'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='later.npz not found; write it with '
+            'tools/analysis/compute_temporal_rus.py'):
         head(tokens.mean(2), frame_tokens=tokens)
     write_rus(path, u=0.3)
     head(tokens.mean(2), frame_tokens=tokens)
@@ -286,8 +287,7 @@ def test_router_attends_only_to_other_modalities(tmp_path):
 
 @pytest.mark.parametrize('pooling, order_matters', [('mean', False),
                                                     ('gru', True)])
-def test_temporal_pooling_sees_frame_order(rus_file, pooling,
-                                           order_matters):
+def test_temporal_pooling_sees_frame_order(rus_file, pooling, order_matters):
     """One FFN expert (routing weight 1 everywhere) and zero frame
     embeddings: with a mean over frames a clip and its time reverse (down
     vs. up, opening vs. closing) get the same logits; the GRU tells them
@@ -301,8 +301,8 @@ def test_temporal_pooling_sees_frame_order(rus_file, pooling,
     frame_tokens = torch.randn(2, 3, 4, 16)
     logits = head(frame_tokens)[0]
     reversed_logits = head(frame_tokens.flip(2))[0]
-    assert torch.allclose(logits, reversed_logits,
-                          atol=1e-5) is not order_matters
+    assert torch.allclose(
+        logits, reversed_logits, atol=1e-5) is not order_matters
 
 
 def test_unknown_temporal_pooling_is_refused(rus_file):

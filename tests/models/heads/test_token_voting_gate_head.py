@@ -1,10 +1,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+
+import mome_mmaction  # noqa: F401
 
 
 def build_head(**overrides):
@@ -61,8 +61,7 @@ def log_weight_ratio(head, expert_outputs, n=0, k=2):
 
 
 @pytest.mark.parametrize('gate_type', ['joint', 'per_expert'])
-def test_third_expert_moves_the_ratio_of_two_only_in_the_joint_gate(
-        gate_type):
+def test_third_expert_moves_the_ratio_of_two_only_in_the_joint_gate(gate_type):
     """Changing only expert 1's token: log(w_0 / w_2) moves iff joint."""
     head = build_head(gate_type=gate_type, gate_channels=16)
     with torch.no_grad():  # a gate that is not near-uniform
@@ -76,8 +75,7 @@ def test_third_expert_moves_the_ratio_of_two_only_in_the_joint_gate(
     if gate_type == 'joint':
         assert shift.min() > 1e-2
     else:
-        torch.testing.assert_close(
-            shift, torch.zeros(8), atol=1e-5, rtol=0)
+        torch.testing.assert_close(shift, torch.zeros(8), atol=1e-5, rtol=0)
 
 
 def test_joint_gate_is_invariant_to_a_token_scale():
@@ -88,8 +86,10 @@ def test_joint_gate_is_invariant_to_a_token_scale():
     scaled = expert_outputs.clone()
     scaled[:, 0] = scaled[:, 0] * 10 + 3
     torch.testing.assert_close(
-        head.gate_scores(scaled), head.gate_scores(expert_outputs),
-        atol=1e-4, rtol=1e-4)
+        head.gate_scores(scaled),
+        head.gate_scores(expert_outputs),
+        atol=1e-4,
+        rtol=1e-4)
 
 
 def test_unknown_gate_type():

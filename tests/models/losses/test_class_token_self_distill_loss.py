@@ -1,16 +1,14 @@
 import copy
 import math
-from pathlib import Path
-
 import pytest
 import torch
-import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.optim import OptimWrapper
-
-import mome_mmaction  # noqa: F401
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from pathlib import Path
+
+import mome_mmaction  # noqa: F401
 
 MODEL_CONFIG_DIR = Path(
     __file__).resolve().parents[3] / 'configs' / '_base_' / 'models'

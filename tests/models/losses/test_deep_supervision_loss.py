@@ -1,10 +1,9 @@
 import math
-
 import pytest
 import torch
+from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 
 
 def build_deep_sup(**kwargs):
@@ -50,9 +49,10 @@ def test_gradients_reach_shallow_blocks_only():
     losses['loss_deep_sup'].backward()
     for n in range(2):
         assert block_cls[n][-1].grad is None
-        for l in range(2):
-            assert block_cls[n][l].grad.abs().sum() > 0
-            assert deep_sup.block_classifiers[n][l].weight.grad.abs().sum() > 0
+        for layer in range(2):
+            assert block_cls[n][layer].grad.abs().sum() > 0
+            classifier = deep_sup.block_classifiers[n][layer]
+            assert classifier.weight.grad.abs().sum() > 0
 
 
 def test_bad_inputs_raise_clear_errors():

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 from mome_mmaction.models.losses import HTLLoss
 from mome_mmaction.models.losses.token_distributions import \
     softmax_kl_divergence
@@ -53,16 +53,16 @@ def reference_htl(block_cls,
     intra = 0.
     for n in range(num_experts):
         teacher_cls = (
-            block_cls[n][-1] if intra_cls_teacher == 'last_block' else
-            expert_outputs[:, n])
-        for l in range(num_blocks - 1):
+            block_cls[n][-1]
+            if intra_cls_teacher == 'last_block' else expert_outputs[:, n])
+        for layer in range(num_blocks - 1):
             kl_cls = sum(
-                reference_kl(teacher_cls[b], block_cls[n][l][b])
+                reference_kl(teacher_cls[b], block_cls[n][layer][b])
                 for b in range(batch_size)) / batch_size
             kl_st = sum(
-                reference_kl(block_st[n][-1][b], block_st[n][l][b])
+                reference_kl(block_st[n][-1][b], block_st[n][layer][b])
                 for b in range(batch_size)) / batch_size
-            intra = intra + block_weights[l] * (kl_cls + kl_st)
+            intra = intra + block_weights[layer] * (kl_cls + kl_st)
     intra = intra / (num_experts * (num_blocks - 1))
     inter = 0.
     for b in range(batch_size):
@@ -154,9 +154,8 @@ def test_inter_reductions_by_hand():
     expert_outputs = torch.tensor([[[1., 2., 3., 4.], [0., 0., 3., 6.]]])
     for reduction, expected in (('sum', 9.), ('mean', 2.25)):
         losses = build_htl(
-            num_blocks=2, beta=1., inter_reduction=reduction)(block_cls,
-                                                              block_st,
-                                                              expert_outputs)
+            num_blocks=2, beta=1.,
+            inter_reduction=reduction)(block_cls, block_st, expert_outputs)
         torch.testing.assert_close(losses['loss_htl_inter'],
                                    torch.tensor(expected))
 
@@ -166,15 +165,17 @@ def test_expert_output_teacher_is_the_expert_output():
     tokens equal to the expert's output (and ST tokens to the deepest
     block's) give 0; the deepest block's class token no longer matters."""
     block_cls, block_st, expert_outputs = make_tokens(2, 3)
-    block_cls = [[expert_outputs[:, n].clone() for _ in range(2)] +
-                 [torch.randn(2, 8)] for n in range(2)]
+    block_cls = [[expert_outputs[:, n].clone()
+                  for _ in range(2)] + [torch.randn(2, 8)] for n in range(2)]
     block_st = [[blocks[-1].clone() for _ in blocks] for blocks in block_st]
     htl = build_htl(num_blocks=3)
     assert htl.intra_cls_teacher == 'expert_output'
     losses = htl(block_cls, block_st, expert_outputs)
     assert losses['loss_htl_intra'].item() == 0.
-    assert build_htl(num_blocks=3, intra_cls_teacher='last_block')(
-        block_cls, block_st, expert_outputs)['loss_htl_intra'] > 0
+    assert build_htl(
+        num_blocks=3,
+        intra_cls_teacher='last_block')(block_cls, block_st,
+                                        expert_outputs)['loss_htl_intra'] > 0
 
 
 def test_expert_output_teacher_detached_by_default():
@@ -199,16 +200,16 @@ def test_fixed_block_weights():
     assert list(htl.parameters()) == []
     tokens = make_tokens(2, 4, seed=7)
     losses = htl(*tokens)
-    torch.testing.assert_close(losses['loss_htl_intra'],
-                               build_htl(num_blocks=4)(*tokens)
-                               ['loss_htl_intra'])
+    torch.testing.assert_close(
+        losses['loss_htl_intra'],
+        build_htl(num_blocks=4)(*tokens)['loss_htl_intra'])
     assert losses['htl_block_weight_2'].item() == 1.
 
 
 def test_unknown_options():
-    for key, value in (('inter_reduction', 'max'), ('intra_cls_teacher',
-                                                    'first_block'),
-                       ('block_weights', 'frozen')):
+    for key, value in (('inter_reduction', 'max'),
+                       ('intra_cls_teacher', 'first_block'), ('block_weights',
+                                                              'frozen')):
         with pytest.raises(ValueError, match=f'{key} must be one of'):
             build_htl(**{key: value})
 
@@ -232,9 +233,9 @@ def test_teacher_detached_by_default():
     for n in range(2):
         assert block_cls[n][-1].grad is None
         assert block_st[n][-1].grad is None
-        for l in range(2):
-            assert block_cls[n][l].grad.abs().sum() > 0
-            assert block_st[n][l].grad.abs().sum() > 0
+        for layer in range(2):
+            assert block_cls[n][layer].grad.abs().sum() > 0
+            assert block_st[n][layer].grad.abs().sum() > 0
 
 
 def test_teacher_gradients_when_not_detached_match_autograd():
@@ -248,10 +249,10 @@ def test_teacher_gradients_when_not_detached_match_autograd():
     block_cls, block_st, expert_outputs = reference_tokens
     intra = 0.
     for n in range(2):
-        for l in range(2):
+        for layer in range(2):
             for blocks in (block_cls, block_st):
                 teacher = torch.log_softmax(blocks[n][-1].flatten(1), 1)
-                student = torch.log_softmax(blocks[n][l].flatten(1), 1)
+                student = torch.log_softmax(blocks[n][layer].flatten(1), 1)
                 intra = intra + torch.nn.functional.kl_div(
                     student, teacher, log_target=True, reduction='batchmean')
     inter = (expert_outputs[:, 0] - expert_outputs[:, 1]).pow(2).mean()
@@ -310,7 +311,8 @@ def test_block_weights_stay_positive_and_normalized():
     assert not torch.allclose(weights, torch.ones(3))  # they did learn
     losses = htl(*make_tokens(2, 4))
     torch.testing.assert_close(
-        torch.stack([losses[f'htl_block_weight_{l}'] for l in (1, 2, 3)]),
+        torch.stack(
+            [losses[f'htl_block_weight_{layer}'] for layer in (1, 2, 3)]),
         weights)
 
 

@@ -1,10 +1,9 @@
 import math
-
 import pytest
 import torch
+from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 
 
 def build_mode(**kwargs):

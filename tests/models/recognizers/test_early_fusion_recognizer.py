@@ -1,15 +1,14 @@
 import copy
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from pathlib import Path
 from unittest import mock
 
-import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mome_mmaction.models.utils import tile_input_channels
 
 MODEL_CONFIG_DIR = str(

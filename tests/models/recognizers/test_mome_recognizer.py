@@ -1,20 +1,19 @@
 import copy
-from pathlib import Path
-from unittest import mock
-
 import pytest
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 from mmengine.runner import save_checkpoint
+from pathlib import Path
 from torch import nn
+from unittest import mock
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
 MODEL_CONFIG_DIR = str(
     Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')

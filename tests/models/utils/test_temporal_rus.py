@@ -82,12 +82,13 @@ def test_save_load_round_trip_without_pickle(tmp_path):
                           ['rgb', 'ir', 'depth'])
 
 
-def test_a_rus_file_with_a_pickled_object_is_refused_without_running(
-        tmp_path):
+def test_a_rus_file_with_a_pickled_object_is_refused_without_running(tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.npz'
     np.savez(path, U=np.array([PickledCodeMarker(marker)], dtype=object))
-    with pytest.raises(ValueError, match=f'RUS file {path} is not a readable'
-                       r'.*allow_pickle=False'):
+    with pytest.raises(
+            ValueError,
+            match=f'RUS file {path} is not a readable'
+            r'.*allow_pickle=False'):
         load_temporal_rus(path)
     assert not marker.exists()

@@ -1,10 +1,10 @@
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.runner.activation_checkpointing import \
     turn_on_activation_checkpointing
 
 import mome_mmaction  # noqa: F401
-from mmaction.registry import MODELS
 from mome_mmaction.models.utils import (TokenTap, block_class_token,
                                         block_st_tokens)
 
