@@ -25,7 +25,7 @@ from pathlib import Path
 from torch.utils.data import DataLoader
 
 import mome_mmaction  # noqa: F401  (registers our components)
-from mome_mmaction.datasets import make_synthetic_driveact
+from mome_mmaction.datasets.synthetic import make_synthetic_driveact
 
 DEFAULT_CONFIG = (
     Path(__file__).parents[1] / 'configs' / '_base_' / 'datasets' /

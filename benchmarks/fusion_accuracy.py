@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import mome_mmaction  # noqa: F401
-from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD,
-                                    make_synthetic_driveact)
-from mome_mmaction.evaluation import to_markdown
+from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
+                                              make_synthetic_driveact)
+from mome_mmaction.evaluation import (best_checkpoint, newest_test_metrics,
+                                      to_markdown)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
@@ -85,13 +86,9 @@ def step_seconds(run_dir: Path) -> float:
     return statistics.median(times)
 
 
-def best_checkpoint(run_dir: Path) -> Path:
-    return max(run_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
-
-
 def run_results(run_dir: Path) -> Dict:
     """The newest test metrics of a run, its step time and best checkpoint."""
-    metrics = json.loads(max((run_dir / 'test').glob('*/*.json')).read_text())
+    metrics = newest_test_metrics(run_dir / 'test')
     metrics['step_seconds'] = step_seconds(run_dir)
     metrics['best'] = str(best_checkpoint(run_dir))
     return metrics

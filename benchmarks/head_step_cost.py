@@ -28,7 +28,6 @@ import argparse
 import copy
 import statistics
 import tempfile
-import time
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
@@ -36,7 +35,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from pathlib import Path
-from typing import Callable, Dict, List
+from timing import interleaved_seconds
+from typing import Callable, Dict
 
 import mome_mmaction  # noqa: F401  (registers our components)
 from mome_mmaction.models.utils import save_temporal_rus
@@ -64,27 +64,6 @@ def head_configs(size: str, rus_file: str) -> Dict[str, dict]:
     frame_head.token_source = 'frame'
     heads['InteractionExpertsHead (frame)'] = frame_head
     return {label: cfg.to_dict() for label, cfg in heads.items()}
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def interleaved_seconds(steps: Dict[str, Callable[[], None]], repeats: int,
-                        device: torch.device) -> Dict[str, List[float]]:
-    """Time each step ``repeats`` times (after one warm-up), alternating."""
-    for step in steps.values():
-        step()
-    times: Dict[str, List[float]] = {label: [] for label in steps}
-    for _ in range(repeats):
-        for label, step in steps.items():
-            synchronize(device)
-            start = time.perf_counter()
-            step()
-            synchronize(device)
-            times[label].append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:

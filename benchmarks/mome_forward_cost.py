@@ -12,11 +12,10 @@ Usage::
 """
 import argparse
 import statistics
-import time
 import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
-from typing import Callable, List
+from timing import interleaved_seconds
 
 import mome_mmaction  # noqa: F401
 
@@ -25,24 +24,6 @@ CONFIG = 'configs/_base_/models/mome_uniformerv2_b16.py'
 
 def count_parameters(module: torch.nn.Module) -> int:
     return sum(param.numel() for param in module.parameters())
-
-
-def interleaved_seconds(runs: List[Callable[[], object]],
-                        repeats: int) -> List[List[float]]:
-    """Time each run ``repeats`` times, alternating them.
-
-    Alternating spreads load from other processes over all runs, so their
-    ratio stays meaningful on a shared machine.
-    """
-    for run in runs:
-        run()  # warm-up
-    times: List[List[float]] = [[] for _ in runs]
-    for _ in range(repeats):
-        for run, run_times in zip(runs, times):
-            start = time.perf_counter()
-            run()
-            run_times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -94,10 +75,12 @@ def main() -> None:
     head_input = torch.randn(args.batch_size, len(modalities),
                              backbone_cfg.width)
     with torch.no_grad():
-        mome_times, expert_times, head_times = interleaved_seconds([
-            lambda: model(inputs, mode='tensor', stage='head'),
-            lambda: single_expert(clip), lambda: model.cls_head(head_input)
-        ], args.repeats)
+        times = interleaved_seconds(
+            dict(
+                mome=lambda: model(inputs, mode='tensor', stage='head'),
+                expert=lambda: single_expert(clip),
+                head=lambda: model.cls_head(head_input)), args.repeats)
+        mome_times, expert_times, head_times = times.values()
     print(f'CPU forward, batch {args.batch_size} x {frames}x{size}x{size} per '
           f'modality, {torch.get_num_threads()} threads, {args.repeats} '
           'interleaved repeats:')

@@ -55,8 +55,8 @@ from torch import nn
 from typing import List, Optional, Tuple
 
 import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
-from mome_mmaction.datasets import (MOTION_PRETRAINING_CLASSES,
-                                    render_motion_clip)
+from mome_mmaction.datasets.synthetic import (MOTION_PRETRAINING_CLASSES,
+                                              render_motion_clip)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import List
 
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
-from mome_mmaction.datasets import make_motion_videos, make_synthetic_driveact
+from mome_mmaction.datasets.synthetic import (make_motion_videos,
+                                              make_synthetic_driveact)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,8 +89,8 @@ def motion_pretraining_root(motion_videos_workspace) -> Path:
     """A mini motion pretraining corpus (4 classes, 2 + 1 clips each) at
     ``data/motion_pretraining`` in the smoke config's workspace, where the
     configs/pretrain/ configs read it."""
-    from mome_mmaction.datasets import (MOTION_PRETRAINING_CLASSES,
-                                        make_motion_pretraining)
+    from mome_mmaction.datasets.synthetic import (MOTION_PRETRAINING_CLASSES,
+                                                  make_motion_pretraining)
     root = motion_videos_workspace / 'data' / 'motion_pretraining'
     make_motion_pretraining(
         root,

@@ -14,7 +14,6 @@ Mean-1, the mean gate weight per modality and the table per sensing
 condition. Everything goes to ``work_dirs/<config name>/``.
 """
 import argparse
-import json
 import subprocess
 import sys
 from mmengine.config import Config, DictAction
@@ -22,9 +21,10 @@ from pathlib import Path
 from typing import List
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.datasets import (SYNTHETIC_DRIVEACT_HARD,
-                                    make_motion_videos,
-                                    make_synthetic_driveact)
+from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
+                                              make_motion_videos,
+                                              make_synthetic_driveact)
+from mome_mmaction.evaluation import best_checkpoint, newest_test_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = 'configs/synthetic/mome_htl_synthetic.py'
@@ -86,15 +86,12 @@ def main() -> None:
     ensure_data(cfg)
     run('tools/train.py', args.config, '--work-dir', str(work_dir),
         *train_args, *cfg_options)
-    best = max(
-        (REPO_ROOT / work_dir).glob('best_*.pth'),
-        key=lambda path: path.stat().st_mtime)
+    best = best_checkpoint(REPO_ROOT / work_dir)
     test_dir = work_dir / 'test'
     dump = test_dir / 'predictions.pkl'
     run('tools/test.py', args.config, str(best), '--work-dir', str(test_dir),
         '--dump', str(dump), *cfg_options)
-    metrics = json.loads(
-        max((REPO_ROOT / test_dir).glob('*/*.json')).read_text())
+    metrics = newest_test_metrics(REPO_ROOT / test_dir)
     modalities = cfg.model.get('modalities') or ()
     if any(f'gate/{m}' in metrics for m in modalities):
         run('tools/analysis/gate_report.py', args.config, str(dump), '--out',

@@ -23,7 +23,8 @@ import sys
 from mmengine.config import Config, DictAction
 from pathlib import Path
 
-from mome_mmaction.datasets import make_motion_pretraining
+from mome_mmaction.datasets.synthetic import make_motion_pretraining
+from mome_mmaction.evaluation import best_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
@@ -81,15 +82,9 @@ def main() -> None:
     run(
         str(REPO_ROOT / 'tools/train.py'), str(CONFIG), '--work-dir',
         args.work_dir, *args.train_args, *cfg_options)
-    bests = sorted(
-        Path(args.work_dir).glob('best_*.pth'),
-        key=lambda path: path.stat().st_mtime)
-    if not bests:
-        raise SystemExit(f'no best_*.pth in {args.work_dir}: training saved '
-                         'no best checkpoint (did it validate?)')
     run(
-        str(REPO_ROOT / 'tools/export_backbone_weights.py'), str(bests[-1]),
-        args.out)
+        str(REPO_ROOT / 'tools/export_backbone_weights.py'),
+        str(best_checkpoint(args.work_dir)), args.out)
     print(f"[pretrain] experts load it with init_cfg=dict(type='Pretrained', "
           f"checkpoint='{args.out}', prefix='backbone.')")
 

@@ -26,6 +26,8 @@ from mmengine.config import Config
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from mome_mmaction.evaluation import best_checkpoint
+
 TOOLS = Path(__file__).resolve().parent
 DONE_FILE = 'two_stage_done.json'
 
@@ -95,9 +97,8 @@ def split_train_args(train_args: List[str]
 def final_checkpoint(work_dir: Path) -> Path:
     """The checkpoint a finished run hands on: its newest ``best_*.pth``
     (``save_best``), else its last checkpoint."""
-    best = sorted(work_dir.glob('best_*.pth'), key=lambda p: p.stat().st_mtime)
-    if best:
-        return best[-1].resolve()
+    if list(work_dir.glob('best_*.pth')):
+        return best_checkpoint(work_dir).resolve()
     last = work_dir / 'last_checkpoint'
     if last.is_file():
         return Path(last.read_text().strip()).resolve()

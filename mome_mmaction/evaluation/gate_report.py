@@ -81,7 +81,7 @@ def prediction_conditions(predictions: Sequence[Dict],
             synthetic configs' test pipeline does).
         chunk_conditions (dict): (participant_id, recording, annotation_id,
             chunk_id) -> condition, e.g. from
-            :func:`mome_mmaction.datasets.synthetic_conditions`.
+            :func:`mome_mmaction.datasets.synthetic.synthetic_conditions`.
 
     Returns:
         list[str]: One condition per prediction.

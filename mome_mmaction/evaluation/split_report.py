@@ -1,11 +1,11 @@
 """Collect per-split test metrics of runs and tabulate them."""
 import csv
-import json
 import statistics
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from .paper_results import PAPER_RESULTS, PaperResult
+from .run_artefacts import newest_test_metrics
 
 SPLITS = (0, 1, 2)
 TOP1_KEY = 'acc/top1'
@@ -22,16 +22,11 @@ def read_split_metrics(split_dir: Path) -> Dict[str, float]:
         FileNotFoundError: No test result under ``split_dir/test``.
         KeyError: The result lacks ``acc/top1`` or ``acc/mean1``.
     """
-    results = sorted((split_dir / 'test').glob('*/*.json'))
-    if not results:
-        raise FileNotFoundError(
-            f'no test result under {split_dir / "test"} (expected '
-            '<timestamp>/<timestamp>.json from tools/test.py --work-dir '
-            f'{split_dir / "test"})')
-    metrics = json.loads(results[-1].read_text())
+    metrics = newest_test_metrics(split_dir / 'test')
     missing = [key for key in (TOP1_KEY, MEAN1_KEY) if key not in metrics]
     if missing:
-        raise KeyError(f'{results[-1]} has no {missing} (has '
+        raise KeyError(f'the newest test under {split_dir / "test"} has no '
+                       f'{missing} (has '
                        f'{sorted(metrics)}); evaluate with AccMetric')
     return dict(top1=100 * metrics[TOP1_KEY], mean1=100 * metrics[MEAN1_KEY])
 

@@ -4,7 +4,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from pathlib import Path
 
-from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
+from mome_mmaction.datasets.synthetic import MOTION_PRETRAINING_CLASSES
 from tests.conftest import REPO_ROOT
 
 CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'

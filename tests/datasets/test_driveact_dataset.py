@@ -10,9 +10,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 
 from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
-                                    SYNTHETIC_DRIVEACT_CLASSES,
                                     DriveActAnnotationError, FrameRangeError,
-                                    VideoReadError, decode_instant)
+                                    VideoReadError)
+from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_CLASSES,
+                                              decode_instant)
 
 VIEWS = dict(rgb='kinect_color', ir='kinect_ir', depth='kinect_depth')
 DECODE_ONLY = [

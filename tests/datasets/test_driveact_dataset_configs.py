@@ -4,7 +4,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from pathlib import Path
 
-from mome_mmaction.datasets import SYNTHETIC_DRIVEACT_CLASSES
+from mome_mmaction.datasets.synthetic import SYNTHETIC_DRIVEACT_CLASSES
 
 CONFIGS = Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets'
 

@@ -4,11 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from mome_mmaction.datasets import (MOTION_PRETRAINING_CLASSES,
-                                    make_motion_pretraining,
-                                    render_motion_clip, time_reversed_class)
-from mome_mmaction.datasets.motion_pretraining import (MANIFEST_NAME, MOTIONS,
-                                                       SHAPES, _trajectory)
+from mome_mmaction.datasets.synthetic import (MOTION_PRETRAINING_CLASSES,
+                                              make_motion_pretraining,
+                                              render_motion_clip,
+                                              time_reversed_class)
+from mome_mmaction.datasets.synthetic.motion_pretraining import (MANIFEST_NAME,
+                                                                 MOTIONS,
+                                                                 SHAPES,
+                                                                 _trajectory)
 
 #: A handful of classes: two time-reversed pairs of two shapes.
 CLASSES = ('disc_right', 'disc_left', 'ring_clockwise', 'ring_anticlockwise')

@@ -4,7 +4,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from mome_mmaction.datasets import MOTION_PRETRAINING_CLASSES
+from mome_mmaction.datasets.synthetic import MOTION_PRETRAINING_CLASSES
 
 TOOL = Path(
     __file__).parents[2] / 'tools' / 'data' / 'make_motion_pretraining.py'

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from mome_mmaction.datasets import make_synthetic_driveact
-from mome_mmaction.datasets.synthetic_driveact import (
+from mome_mmaction.datasets.synthetic import make_synthetic_driveact
+from mome_mmaction.datasets.synthetic.driveact import (
     CORRUPTIONS, INSTANT_BAND_ROWS, SYNTHETIC_DRIVEACT_HARD_CLASSES,
     SYNTHETIC_VIEW_SIZES, VIEW_FAILURES, chunk_condition, decode_instant)
 

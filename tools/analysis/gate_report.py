@@ -16,8 +16,8 @@ from mmengine.config import Config, DictAction
 from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.datasets import (DRIVEACT_MIDLEVEL_CLASSES,
-                                    synthetic_conditions)
+from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
+from mome_mmaction.datasets.synthetic import synthetic_conditions
 from mome_mmaction.evaluation import prediction_conditions, write_gate_report
 from mome_mmaction.evaluation.robustness import evaluate_case
 from mome_mmaction.utils import load_pickle_safely

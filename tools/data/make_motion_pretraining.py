@@ -6,7 +6,7 @@ Usage: ``python tools/data/make_motion_pretraining.py OUT
 
 72 classes = shape (6) x motion (12, each with its time-reversed motion as
 another class) over cluttered moving backgrounds, half the clips grey (see
-``mome_mmaction.datasets.motion_pretraining``), in MMAction2's
+``mome_mmaction.datasets.synthetic.motion_pretraining``), in MMAction2's
 ``VideoDataset`` format: ``OUT/videos/<class>/*.mp4``, ``OUT/train.txt``,
 ``OUT/val.txt``, ``OUT/classes.txt``. The same arguments write the same
 frames; rerunning them completes an interrupted corpus (existing clips are
@@ -17,7 +17,7 @@ import argparse
 import time
 from mmengine.logging import print_log
 
-from mome_mmaction.datasets import make_motion_pretraining
+from mome_mmaction.datasets.synthetic import make_motion_pretraining
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,7 +5,7 @@ Usage: ``python tools/data/make_motion_videos.py OUT [--videos-per-class N]
 """
 import argparse
 
-from mome_mmaction.datasets import make_motion_videos
+from mome_mmaction.datasets.synthetic import make_motion_videos
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ Usage: ``python tools/data/make_synthetic_driveact.py OUT [--preset hard]
 Three views (kinect_color 80x64, kinect_ir and kinect_depth 64x64), one long
 recording per participant, chunks with per-view frame numbers, 3 participant
 splits and motion classes (see
-``mome_mmaction.datasets.synthetic_driveact``). The same seed writes the
+``mome_mmaction.datasets.synthetic.driveact``). The same seed writes the
 same data. ``--preset hard`` writes the benchmark data of the synthetic
 configs (``configs/_base_/datasets/synthetic_driveact.py``: 10 classes,
 difficulty 0.5, per-camera failures); an option given after it overrides it.
@@ -17,8 +17,8 @@ import argparse
 import time
 from mmengine.logging import print_log
 
-from mome_mmaction.datasets import make_synthetic_driveact
-from mome_mmaction.datasets.synthetic_driveact import (
+from mome_mmaction.datasets.synthetic import make_synthetic_driveact
+from mome_mmaction.datasets.synthetic.driveact import (
     SYNTHETIC_DRIVEACT_CLASSES, SYNTHETIC_DRIVEACT_HARD)
 
 PRESETS = dict(hard=SYNTHETIC_DRIVEACT_HARD)

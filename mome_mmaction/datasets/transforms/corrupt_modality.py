@@ -4,7 +4,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from typing import Dict
 
-from .drop_modality import modality_array
+from ...utils.modalities import modality_array
 
 
 @TRANSFORMS.register_module()

@@ -4,16 +4,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from typing import Dict
 
-
-def modality_array(results: Dict, modality: str, transform: str) -> np.ndarray:
-    """``results[modality]`` or a clear error naming what the sample has."""
-    if modality not in results:
-        raise KeyError(
-            f"{transform}: the sample has no modality '{modality}' (keys: "
-            f'{sorted(key for key in results if not key.startswith("_"))}); '
-            'put it after SynchronizedModalityTransforms and name a key of '
-            'its modalities')
-    return results[modality]
+from ...utils.modalities import modality_array
 
 
 @TRANSFORMS.register_module()

@@ -4,40 +4,13 @@ from contextlib import ExitStack
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
 from mmengine.model import BaseModule, ModuleDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
+from ...utils.modalities import check_input_keys, normalize_modalities
 from ..utils.expert_checkpoint import (check_expert_checkpoint_file,
                                        load_expert_checkpoint)
 from ..utils.pretrained import (check_pretrained_files, load_report,
                                 pretrained_init_skipped)
-
-
-def normalize_modalities(modalities: Sequence[str]) -> List[str]:
-    """Check ``modalities`` is a non-empty sequence of distinct names."""
-    if isinstance(modalities, str) or not modalities:
-        raise ValueError('modalities must be a non-empty sequence of input '
-                         f'keys such as ("rgb", "ir", "depth"), got '
-                         f'{modalities!r}')
-    names = list(modalities)
-    if len(set(names)) != len(names) or not all(
-            isinstance(name, str) for name in names):
-        raise ValueError(
-            f'modalities must be distinct strings, got {modalities!r}')
-    return names
-
-
-def check_input_keys(inputs: Dict[str, torch.Tensor],
-                     modalities: Sequence[str], owner: str) -> None:
-    """Raise a ``KeyError`` unless ``inputs`` has exactly ``modalities``."""
-    if not isinstance(inputs, dict):
-        raise TypeError(
-            f'{owner} expects a dict of modality tensors with '
-            f'keys {list(modalities)}, got {type(inputs).__name__}')
-    if set(inputs) != set(modalities):
-        raise KeyError(f'{owner} expects input keys {sorted(modalities)} (its '
-                       f'`modalities`), got {sorted(inputs)}; missing '
-                       f'{sorted(set(modalities) - set(inputs))}, unexpected '
-                       f'{sorted(set(inputs) - set(modalities))}.')
 
 
 @MODELS.register_module()

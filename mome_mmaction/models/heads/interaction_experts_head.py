@@ -6,6 +6,8 @@ from mmaction.utils import ConfigType, SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.sample_weights import attach_sample_weights
+
 REPLACEMENTS = ('noise', 'zero', 'mean')
 TOKEN_SOURCES = ('class', 'frame')
 
@@ -426,13 +428,6 @@ class InteractionExpertsHead(BaseHead):
             (num_clips, N+2) when ``average_clips`` is None.
         """
         logits, weights = self(feats, **kwargs)
-        predictions = self.predict_by_feat(logits, data_samples)
-        num_clips = weights.shape[0] // len(data_samples)
-        # (B*num_clips, N+2) -> (B, num_clips, N+2)
-        weights = weights.detach().view(
-            len(data_samples), num_clips, self.num_fusion_experts)
-        if self.average_clips is not None:
-            weights = weights.mean(dim=1)
-        for data_sample, sample_weights in zip(predictions, weights):
-            data_sample.set_field(sample_weights, 'interaction_weights')
-        return predictions
+        return attach_sample_weights(
+            self.predict_by_feat(logits, data_samples), weights,
+            'interaction_weights', self.average_clips)

@@ -5,6 +5,8 @@ from mmaction.utils import ConfigType, SampleList
 from torch import nn
 from typing import Dict, Optional
 
+from ..utils.per_expert_classifiers import PerExpertClassifiers
+
 
 @MODELS.register_module()
 class LateFusionHead(BaseHead):
@@ -52,8 +54,8 @@ class LateFusionHead(BaseHead):
             **kwargs)
         self.num_experts = num_experts
         self.dropout = nn.Dropout(p=dropout_ratio)
-        self.classifiers = nn.ModuleList(
-            [nn.Linear(in_channels, num_classes) for _ in range(num_experts)])
+        self.classifiers = PerExpertClassifiers(in_channels, num_classes,
+                                                num_experts)
 
     def forward(self, expert_outputs: torch.Tensor, **kwargs) -> torch.Tensor:
         """Classify every expert output with its own classifier.
@@ -70,12 +72,7 @@ class LateFusionHead(BaseHead):
                 f'{type(self).__name__} expects expert outputs of shape '
                 f'(B, {self.num_experts}, {self.in_channels}), got '
                 f'{tuple(expert_outputs.shape)}')
-        expert_outputs = self.dropout(expert_outputs)
-        return torch.stack([
-            classifier(expert_outputs[:, index])
-            for index, classifier in enumerate(self.classifiers)
-        ],
-                           dim=1)
+        return self.classifiers(self.dropout(expert_outputs))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict[str, torch.Tensor]:

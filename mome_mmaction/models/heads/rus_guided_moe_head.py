@@ -8,6 +8,7 @@ from pathlib import Path
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.sample_weights import attach_sample_weights
 from ..utils.temporal_rus import RUS_KEYS, load_temporal_rus
 
 
@@ -587,12 +588,6 @@ class RUSGuidedMoEHead(BaseHead):
             (num_clips, N, T, E) when ``average_clips`` is None.
         """
         logits, routing_weights = self(feats, **kwargs)
-        predictions = self.predict_by_feat(logits, data_samples)
-        num_clips = routing_weights.shape[0] // len(data_samples)
-        routing_weights = routing_weights.detach().view(
-            len(data_samples), num_clips, *routing_weights.shape[1:])
-        if self.average_clips is not None:
-            routing_weights = routing_weights.mean(dim=1)
-        for data_sample, weights in zip(predictions, routing_weights):
-            data_sample.set_field(weights, 'routing_weights')
-        return predictions
+        return attach_sample_weights(
+            self.predict_by_feat(logits, data_samples), routing_weights,
+            'routing_weights', self.average_clips)

@@ -6,6 +6,8 @@ from mmaction.utils import ConfigType, SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.sample_weights import attach_sample_weights
+
 
 @MODELS.register_module()
 class TokenVotingGateHead(BaseHead):
@@ -182,13 +184,6 @@ class TokenVotingGateHead(BaseHead):
             when ``average_clips`` is None, like the scores.
         """
         logits, gate_weights = self(feats, **kwargs)
-        predictions = self.predict_by_feat(logits, data_samples)
-        num_clips = gate_weights.shape[0] // len(data_samples)
-        # (B*num_clips, N) -> (B, num_clips, N)
-        gate_weights = gate_weights.detach().view(
-            len(data_samples), num_clips, self.num_experts)
-        if self.average_clips is not None:
-            gate_weights = gate_weights.mean(dim=1)
-        for data_sample, weights in zip(predictions, gate_weights):
-            data_sample.set_field(weights, 'gate_weights')
-        return predictions
+        return attach_sample_weights(
+            self.predict_by_feat(logits, data_samples), gate_weights,
+            'gate_weights', self.average_clips)

@@ -4,8 +4,8 @@ from mmengine.model import BaseModule
 from typing import Dict, List, Optional, Sequence
 
 from .deep_supervision_loss import build_block_classifiers, classify_blocks
-from .token_distributions import (check_block_tokens, softmax_kl_divergence,
-                                  teacher_distribution)
+from .loss_inputs import check_block_tokens
+from .token_distributions import softmax_kl_divergence, teacher_distribution
 
 
 @MODELS.register_module()

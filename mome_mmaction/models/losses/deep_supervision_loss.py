@@ -5,7 +5,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from typing import Dict, List, Optional, Sequence
 
-from .token_distributions import check_block_tokens, check_labels
+from .loss_inputs import check_block_tokens, check_labels
 
 
 def build_block_classifiers(in_channels: int, num_classes: int,

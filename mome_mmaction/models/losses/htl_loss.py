@@ -4,8 +4,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from typing import Dict, List, Optional, Sequence
 
-from .token_distributions import (check_block_tokens, check_expert_outputs,
-                                  softmax_kl_divergence, teacher_distribution)
+from .loss_inputs import check_block_tokens, check_expert_outputs
+from .token_distributions import softmax_kl_divergence, teacher_distribution
 
 
 @MODELS.register_module()

@@ -1,11 +1,11 @@
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 from typing import Dict, Optional, Sequence
 
-from .token_distributions import check_expert_outputs, check_labels
+from ..utils.per_expert_classifiers import PerExpertClassifiers
+from .loss_inputs import check_expert_outputs, check_labels
 
 
 @MODELS.register_module()
@@ -67,8 +67,9 @@ class MoDELoss(BaseModule):
         self.cls_weight = cls_weight
         self.distill_weight = distill_weight
         self.detach_target = detach_target
-        self.expert_classifiers = nn.ModuleList(
-            [nn.Linear(in_channels, num_classes) for _ in range(num_experts)])
+        self.expert_classifiers = PerExpertClassifiers(in_channels,
+                                                       num_classes,
+                                                       num_experts)
 
     def expert_logits(self, expert_outputs: torch.Tensor) -> torch.Tensor:
         """Each expert's class scores.
@@ -79,10 +80,7 @@ class MoDELoss(BaseModule):
         Returns:
             torch.Tensor: Logits of shape (B, N, num_classes).
         """
-        return torch.stack([
-            classifier(expert_outputs[:, index])
-            for index, classifier in enumerate(self.expert_classifiers)
-        ], 1)
+        return self.expert_classifiers(expert_outputs)
 
     def mutual_distillation(self, expert_logits: torch.Tensor) -> torch.Tensor:
         """Mean symmetric KL between the experts' softened predictions.

@@ -5,7 +5,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList
 from typing import Dict, Sequence
 
-from ..backbones.modality_experts import check_input_keys, normalize_modalities
+from ...utils.modalities import (build_data_preprocessor, check_input_keys,
+                                 normalize_modalities)
 from ..utils.channel_inflation import inflate_input_channels
 from ..utils.pretrained import check_pretrained_files, load_report
 
@@ -50,18 +51,8 @@ class EarlyFusionRecognizer(Recognizer3D):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         modalities = normalize_modalities(modalities)
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='MultiModalDataPreprocessor',
-                preprocessors={
-                    name:
-                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
-                    for name in modalities
-                })
-        if isinstance(data_preprocessor, dict):
-            # Built here with MMAction2's registry, so no default scope is
-            # needed.
-            data_preprocessor = MODELS.build(data_preprocessor)
+        data_preprocessor = build_data_preprocessor(data_preprocessor,
+                                                    modalities)
         super().__init__(
             backbone=backbone,
             cls_head=cls_head,

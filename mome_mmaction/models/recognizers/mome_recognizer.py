@@ -7,7 +7,8 @@ from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from mmengine.model import merge_dict
 from typing import Dict, Optional, Sequence, Tuple, Union
 
-from ..backbones.modality_experts import check_input_keys, normalize_modalities
+from ...utils.modalities import (build_data_preprocessor, check_input_keys,
+                                 normalize_modalities)
 from ..utils.token_tap import TokenTap, resolve_blocks
 
 
@@ -87,18 +88,8 @@ class MoMERecognizer(BaseRecognizer):
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         modalities = normalize_modalities(modalities)
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='MultiModalDataPreprocessor',
-                preprocessors={
-                    name:
-                    dict(type='ActionDataPreprocessor', format_shape='NCTHW')
-                    for name in modalities
-                })
-        if isinstance(data_preprocessor, dict):
-            # Built here with MMAction2's registry, so no default scope is
-            # needed.
-            data_preprocessor = MODELS.build(data_preprocessor)
+        data_preprocessor = build_data_preprocessor(data_preprocessor,
+                                                    modalities)
         super().__init__(
             backbone=dict(
                 type='ModalityExperts',

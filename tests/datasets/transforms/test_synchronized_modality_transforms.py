@@ -3,8 +3,8 @@ import pytest
 import random
 from mmaction.registry import TRANSFORMS
 
-from mome_mmaction.datasets import decode_instant, write_video
-from mome_mmaction.datasets.synthetic_driveact import encode_instant
+from mome_mmaction.datasets.synthetic import decode_instant, write_video
+from mome_mmaction.datasets.synthetic.driveact import encode_instant
 
 
 def _gradient_video(path, height, width, num_frames=24):

@@ -36,8 +36,8 @@ from mmengine.utils import ProgressBar
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from .driveact_dataset import DRIVEACT_CSV_COLUMNS, driveact_csv_path
-from .synthetic_videos import write_video
+from ..driveact_dataset import DRIVEACT_CSV_COLUMNS, driveact_csv_path
+from .video_writer import write_video
 
 #: Activity -> motion of the actor.
 SYNTHETIC_DRIVEACT_MOTIONS: Dict[str, str] = {

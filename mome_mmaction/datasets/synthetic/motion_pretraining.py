@@ -45,7 +45,7 @@ from mmengine.utils import track_iter_progress
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
-from .synthetic_videos import write_video
+from .video_writer import write_video
 
 SHAPES: Tuple[str,
               ...] = ('disc', 'square', 'triangle', 'ring', 'cross', 'bar')
