@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from torch import nn
@@ -46,10 +47,18 @@ def test_weights_follow_raw_inputs_not_expert_outputs():
     _, same_weights = head(
         torch.randn(4, 2, 8), modality_inputs=modality_inputs)
     torch.testing.assert_close(weights, same_weights)
-    _, other_weights = head(
-        expert_outputs,
-        modality_inputs=[modality_inputs[0] * 5, modality_inputs[1]])
-    assert not torch.allclose(weights, other_weights)
+    other_inputs = [modality_inputs[0] * 5, modality_inputs[1]]
+    _, other_weights = head(expert_outputs, modality_inputs=other_inputs)
+
+    def expected(inputs):  # softmax(MLP([pool(x_1); ...; pool(x_N)]))
+        pooled = [
+            F.adaptive_avg_pool3d(x, (1, 2, 2)).flatten(1) for x in inputs
+        ]
+        return F.softmax(head.gate(torch.cat(pooled, 1)), 1)
+
+    torch.testing.assert_close(weights, expected(modality_inputs))
+    torch.testing.assert_close(other_weights, expected(other_inputs))
+    assert (other_weights - weights).abs().max() > 1e-5
 
 
 def test_loss_and_predict():

@@ -97,14 +97,33 @@ def test_unknown_gate_type():
         build_head(gate_type='mean')
 
 
-def test_weights_respond_to_expert_outputs():
-    head = build_head()
+def test_weights_move_to_the_expert_whose_token_the_gate_votes_for():
+    """A joint gate set to score expert n by channel 0 of its normalized
+    token: raising that channel in expert 1's output token moves weight to
+    expert 1 and off the others, by exactly softmax(GELU(LN(T_n)[0]))."""
+    head = build_head(gate_channels=3)
+    with torch.no_grad():
+        first, last = head.gate[0], head.gate[2]
+        first.weight.zero_()
+        first.bias.zero_()
+        for expert in range(3):
+            first.weight[expert, expert * 8] = 1.
+        last.weight.copy_(torch.eye(3))
+        last.bias.zero_()
     expert_outputs = torch.randn(2, 3, 8)
-    _, weights = head(expert_outputs)
     changed = expert_outputs.clone()
-    changed[:, 1] = torch.randn(2, 8) * 3
+    changed[:, 1, 0] = changed[:, 1, 1:].max(dim=1).values + 5.
+
+    def expected(tokens):
+        return F.softmax(F.gelu(F.layer_norm(tokens, (8, ))[..., 0]), dim=1)
+
+    _, weights = head(expert_outputs)
     _, changed_weights = head(changed)
-    assert not torch.allclose(weights, changed_weights)
+    torch.testing.assert_close(weights, expected(expert_outputs))
+    torch.testing.assert_close(changed_weights, expected(changed))
+    assert (changed_weights[:, 1] > weights[:, 1]).all()
+    assert (changed_weights[:, [0, 2]] < weights[:, [0, 2]]).all()
+    assert (changed_weights.argmax(dim=1) == 1).all()
 
 
 def test_prior_biases_weights():

@@ -133,9 +133,10 @@ def test_matches_loop_by_loop_formulas(non_uniform, inter_reduction,
         with torch.no_grad():
             htl.block_weight_logits.copy_(torch.tensor([0.9, -0.4]))
     weights = htl.block_weights.detach()
-    assert torch.allclose(weights.sum(), torch.tensor(2.))
-    if non_uniform:
-        assert not torch.allclose(weights, torch.ones(2))
+    # w = (L-1) * softmax(theta)
+    expected = 2 * torch.softmax(torch.tensor([0.9, -0.4]), 0) \
+        if non_uniform else torch.ones(2)
+    torch.testing.assert_close(weights, expected)
     tokens = make_tokens(3, 3, batch_size=2, num_st=3, channels=4, seed=1)
     losses = htl(*tokens)
     intra, inter = reference_htl(*tokens, weights.double(), inter_reduction,
@@ -308,7 +309,6 @@ def test_block_weights_stay_positive_and_normalized():
     weights = htl.block_weights.detach()
     assert torch.isfinite(weights).all() and (weights > 0).all()
     torch.testing.assert_close(weights.sum(), torch.tensor(3.))
-    assert not torch.allclose(weights, torch.ones(3))  # they did learn
     losses = htl(*make_tokens(2, 4))
     torch.testing.assert_close(
         torch.stack(
@@ -401,3 +401,39 @@ def test_no_per_pair_copies_are_kept_for_backward():
     st_tokens_per_block = batch_size * num_st * channels * 4
     # Small per-sample scalars and the (B, N, N, C) expert differences aside.
     assert teacher_probs <= saved < teacher_probs + st_tokens_per_block
+
+
+def test_learned_block_weights_favour_the_blocks_closest_to_the_teacher():
+    """Minimizing sum_l w_l D_l under w = (L-1) softmax(theta) moves weight
+    to the student blocks with the smallest divergence D_l from the
+    teacher: here block 0 is a near copy of the deepest block, block 1 a
+    noisy one, so w_0 rises above 1 and w_1 falls below."""
+    generator = torch.Generator().manual_seed(0)
+    teacher_cls = torch.randn(2, 4, 8, generator=generator)
+    teacher_st = torch.randn(2, 4, 6, 8, generator=generator)
+
+    def student(teacher, noise):
+        return teacher + noise * torch.randn(
+            teacher.shape, generator=generator)
+
+    block_cls = [[
+        student(teacher_cls[n], 0.1),
+        student(teacher_cls[n], 2.), teacher_cls[n]
+    ] for n in range(2)]
+    block_st = [[
+        student(teacher_st[n], 0.1),
+        student(teacher_st[n], 2.), teacher_st[n]
+    ] for n in range(2)]
+    expert_outputs = teacher_cls.transpose(0, 1)
+    htl = build_htl(num_blocks=3)
+    divergences = htl.intra_block_divergences(block_cls, block_st,
+                                              expert_outputs).mean(0)
+    assert divergences[0] < divergences[1]
+    optimizer = torch.optim.SGD(htl.parameters(), lr=10.)
+    for _ in range(5):
+        optimizer.zero_grad()
+        htl(block_cls, block_st, expert_outputs)['loss_htl_intra'].backward()
+        optimizer.step()
+    weights = htl.block_weights.detach()
+    assert weights[0] > 1 > weights[1]
+    torch.testing.assert_close(weights.sum(), torch.tensor(2.))

@@ -135,15 +135,24 @@ def test_multi_clip_predictions_average_clips():
                                    weights[index].mean(0))
 
 
-def test_gate_weights_respond_to_one_expert_input():
+def test_one_changed_input_reaches_the_gate_through_its_expert_only():
     model = build_model().eval()
     inputs = make_inputs()
+    changed = dict(inputs, ir=inputs['ir'] * 4 + 1)
     with torch.no_grad():
+        outputs = model(inputs, mode='tensor')
+        changed_outputs = model(changed, mode='tensor')
         _, weights = model(inputs, mode='tensor', stage='head')
-        changed = dict(inputs, ir=inputs['ir'] * 4 + 1)
         _, changed_weights = model(changed, mode='tensor', stage='head')
+        # The gate votes on the experts' output tokens, all of them at once.
+        expected = F.softmax(model.cls_head.gate_scores(changed_outputs), 1)
+    ir = model.modalities.index('ir')
+    others = [index for index in range(3) if index != ir]
+    torch.testing.assert_close(changed_outputs[:, others], outputs[:, others])
+    assert (changed_outputs[:, ir] - outputs[:, ir]).abs().max() > 1e-3
+    torch.testing.assert_close(changed_weights, expected)
     torch.testing.assert_close(weights.sum(1), torch.ones(2))
-    assert not torch.allclose(weights, changed_weights)
+    assert (changed_weights - weights).abs().max() > 1e-5
 
 
 def test_gradients_reach_every_expert_and_the_gate():
