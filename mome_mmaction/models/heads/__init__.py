@@ -1,3 +1,4 @@
+from .base_fusion_head import BaseFusionHead
 from .input_gated_moe_head import InputGatedMoEHead
 from .interaction_experts_head import InteractionExpertsHead
 from .late_fusion_head import LateFusionHead
@@ -5,6 +6,6 @@ from .rus_guided_moe_head import RUSGuidedMoEHead
 from .token_voting_gate_head import TokenVotingGateHead
 
 __all__ = [
-    'InputGatedMoEHead', 'InteractionExpertsHead', 'LateFusionHead',
-    'RUSGuidedMoEHead', 'TokenVotingGateHead'
+    'BaseFusionHead', 'InputGatedMoEHead', 'InteractionExpertsHead',
+    'LateFusionHead', 'RUSGuidedMoEHead', 'TokenVotingGateHead'
 ]

@@ -1,12 +1,12 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from mmaction.utils import SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
 from ..utils.sample_weights import attach_sample_weights
+from .base_fusion_head import BaseFusionHead
 
 REPLACEMENTS = ('noise', 'zero', 'mean')
 TOKEN_SOURCES = ('class', 'frame')
@@ -84,7 +84,7 @@ class FusionExpert(nn.Module):
 
 
 @MODELS.register_module()
-class InteractionExpertsHead(BaseHead):
+class InteractionExpertsHead(BaseFusionHead):
     """Interaction experts (I2MoE, Xin et al. 2025) over modality tokens.
 
     N + 2 fusion experts (:class:`FusionExpert`) see all modality tokens:
@@ -149,13 +149,9 @@ class InteractionExpertsHead(BaseHead):
             to 0.5.
         temperature (float): Softmax temperature of the weights. Defaults
             to 1.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        average_clips (str, optional): 'score', 'prob' or None. Defaults to
-            'prob'.
-        init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
-            for every Linear.
-        **kwargs: Other :class:`BaseHead` arguments.
+        **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
+            ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
+            arguments.
     """
 
     def __init__(self,
@@ -173,20 +169,8 @@ class InteractionExpertsHead(BaseHead):
                  reweight_channels: int = 128,
                  reweight_dropout: float = 0.5,
                  temperature: float = 1.,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[ConfigType] = dict(
-                     type='TruncNormal', layer='Linear', std=0.02, bias=0.),
                  **kwargs) -> None:
-        super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=loss_cls,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
-        if num_experts < 1:
-            raise ValueError(f'num_experts must be >= 1, got {num_experts}')
+        super().__init__(num_classes, in_channels, num_experts, **kwargs)
         if token_source not in TOKEN_SOURCES:
             raise ValueError(f'token_source must be one of {TOKEN_SOURCES}, '
                              f'got {token_source!r}')
@@ -195,7 +179,6 @@ class InteractionExpertsHead(BaseHead):
                 f'replace must be one of {REPLACEMENTS}, got {replace!r}')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        self.num_experts = num_experts
         self.num_fusion_experts = num_experts + 2
         self.token_source = token_source
         self.replace = replace

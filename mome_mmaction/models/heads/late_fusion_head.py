@@ -1,15 +1,15 @@
 import torch
-from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from mmaction.utils import SampleList
 from torch import nn
-from typing import Dict, Optional
+from typing import Dict
 
 from ..utils.per_expert_classifiers import PerExpertClassifiers
+from .base_fusion_head import BaseFusionHead
 
 
 @MODELS.register_module()
-class LateFusionHead(BaseHead):
+class LateFusionHead(BaseFusionHead):
     """Late fusion: a classifier per expert, scores averaged.
 
     Each expert output goes through its own Dropout -> Linear classifier.
@@ -26,13 +26,9 @@ class LateFusionHead(BaseHead):
         num_experts (int): Number of experts N.
         dropout_ratio (float): Dropout before each classifier. Defaults to
             0.5.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        average_clips (str, optional): 'score', 'prob' or None. Defaults to
-            'prob'.
-        init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
-            for every Linear.
-        **kwargs: Other :class:`BaseHead` arguments.
+        **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
+            ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
+            arguments.
     """
 
     def __init__(self,
@@ -40,19 +36,8 @@ class LateFusionHead(BaseHead):
                  in_channels: int,
                  num_experts: int,
                  dropout_ratio: float = 0.5,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[ConfigType] = dict(
-                     type='TruncNormal', layer='Linear', std=0.02, bias=0.),
                  **kwargs) -> None:
-        super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=loss_cls,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
-        self.num_experts = num_experts
+        super().__init__(num_classes, in_channels, num_experts, **kwargs)
         self.dropout = nn.Dropout(p=dropout_ratio)
         self.classifiers = PerExpertClassifiers(in_channels, num_classes,
                                                 num_experts)
@@ -66,12 +51,7 @@ class LateFusionHead(BaseHead):
         Returns:
             torch.Tensor: Per-expert logits of shape (B, N, num_classes).
         """
-        if expert_outputs.dim() != 3 or expert_outputs.shape[1:] != (
-                self.num_experts, self.in_channels):
-            raise ValueError(
-                f'{type(self).__name__} expects expert outputs of shape '
-                f'(B, {self.num_experts}, {self.in_channels}), got '
-                f'{tuple(expert_outputs.shape)}')
+        self.check_expert_outputs(expert_outputs)
         return self.classifiers(self.dropout(expert_outputs))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,

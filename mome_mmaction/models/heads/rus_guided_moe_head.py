@@ -1,15 +1,15 @@
 import math
 import torch
 import torch.nn.functional as F
-from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from mmaction.utils import SampleList
 from pathlib import Path
 from torch import nn
 from typing import Dict, Optional, Tuple
 
 from ..utils.sample_weights import attach_sample_weights
 from ..utils.temporal_rus import RUS_KEYS, load_temporal_rus
+from .base_fusion_head import BaseFusionHead
 
 
 def jensen_shannon_divergence(log_p: torch.Tensor,
@@ -188,7 +188,7 @@ class SynergyExpert(nn.Module):
 
 
 @MODELS.register_module()
-class RUSGuidedMoEHead(BaseHead):
+class RUSGuidedMoEHead(BaseFusionHead):
     """Temporal RUS-guided mixture of experts over per-frame modality tokens.
 
     An adaptation of the temporal multimodal-interaction-guided MoE (Han et
@@ -269,11 +269,9 @@ class RUSGuidedMoEHead(BaseHead):
         weight_redundancy (float): Defaults to 0.1.
         weight_synergy (float): Defaults to 0.1.
         load_balance_weight (float): Defaults to 0.02.
-        loss_cls (dict): Defaults to ``dict(type='CrossEntropyLoss')``.
-        average_clips (str, optional): Defaults to 'prob'.
-        init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
-            for every Linear.
-        **kwargs: Other :class:`BaseHead` arguments.
+        **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
+            ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
+            arguments.
     """
 
     #: Tells ``MoMERecognizer`` to pass ``frame_tokens`` (B, N, T, C).
@@ -304,18 +302,8 @@ class RUSGuidedMoEHead(BaseHead):
                  weight_redundancy: float = 0.1,
                  weight_synergy: float = 0.1,
                  load_balance_weight: float = 0.02,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[ConfigType] = dict(
-                     type='TruncNormal', layer='Linear', std=0.02, bias=0.),
                  **kwargs) -> None:
-        super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=loss_cls,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
+        super().__init__(num_classes, in_channels, num_experts, **kwargs)
         if not 0 <= num_synergy_experts <= num_moe_experts:
             raise ValueError(
                 f'num_synergy_experts must be in [0, {num_moe_experts}], got '
@@ -327,7 +315,6 @@ class RUSGuidedMoEHead(BaseHead):
             raise ValueError(f'top_k must be in [1, {num_moe_experts}], got '
                              f'{top_k}')
         self.rus_file = rus_file
-        self.num_experts = num_experts
         self.rus_loaded = Path(rus_file).is_file()
         if self.rus_loaded:
             rus = load_temporal_rus(rus_file, num_experts, num_frames)

@@ -1,16 +1,16 @@
 import torch
 import torch.nn.functional as F
-from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
-from mmaction.utils import ConfigType, SampleList
+from mmaction.utils import SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
 from ..utils.sample_weights import attach_sample_weights
+from .base_fusion_head import BaseFusionHead
 
 
 @MODELS.register_module()
-class TokenVotingGateHead(BaseHead):
+class TokenVotingGateHead(BaseFusionHead):
     """Token voting gate over modality experts, then an MLP classifier.
 
     The paper's gate (Liu et al. 2026, Sec. 3.2) is one function of all the
@@ -52,13 +52,9 @@ class TokenVotingGateHead(BaseHead):
             Defaults to ``in_channels``.
         dropout_ratio (float): Dropout before the last classifier layer.
             Defaults to 0.5.
-        loss_cls (dict): Classification loss. Defaults to
-            ``dict(type='CrossEntropyLoss')``.
-        average_clips (str, optional): How clip scores are averaged at test
-            time ('score', 'prob' or None). Defaults to 'prob'.
-        init_cfg (dict, optional): Initialization config. Defaults to
-            truncated normal (std 0.02) for every Linear.
-        **kwargs: Other :class:`BaseHead` arguments.
+        **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
+            ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
+            arguments.
     """
 
     def __init__(self,
@@ -69,21 +65,8 @@ class TokenVotingGateHead(BaseHead):
                  gate_channels: Optional[int] = None,
                  mlp_channels: Optional[int] = None,
                  dropout_ratio: float = 0.5,
-                 loss_cls: ConfigType = dict(type='CrossEntropyLoss'),
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[ConfigType] = dict(
-                     type='TruncNormal', layer='Linear', std=0.02, bias=0.),
                  **kwargs) -> None:
-        super().__init__(
-            num_classes,
-            in_channels,
-            loss_cls=loss_cls,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
-        if num_experts < 1:
-            raise ValueError(f'num_experts must be >= 1, got {num_experts}')
-        self.num_experts = num_experts
+        super().__init__(num_classes, in_channels, num_experts, **kwargs)
         self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
         self.mlp_channels = mlp_channels or in_channels
@@ -140,12 +123,7 @@ class TokenVotingGateHead(BaseHead):
             Tuple[torch.Tensor, torch.Tensor]: Logits (B, num_classes) and
             gate weights (B, N) that sum to 1 over N.
         """
-        if expert_outputs.dim() != 3 or expert_outputs.shape[1:] != (
-                self.num_experts, self.in_channels):
-            raise ValueError(
-                f'{type(self).__name__} expects expert outputs of shape '
-                f'(B, {self.num_experts}, {self.in_channels}), got '
-                f'{tuple(expert_outputs.shape)}')
+        self.check_expert_outputs(expert_outputs)
         scores = self.gate_scores(expert_outputs, **kwargs)  # (B, N)
         gate_weights = F.softmax(scores, dim=1)
         # (B, N, 1) * (B, N, C) summed over N -> (B, C)

@@ -1,6 +1,7 @@
 """One linear classifier per expert, over the stacked expert outputs."""
 import torch
 import torch.nn as nn
+from typing import Union
 
 
 class PerExpertClassifiers(nn.ModuleList):
@@ -19,6 +20,12 @@ class PerExpertClassifiers(nn.ModuleList):
                  num_experts: int) -> None:
         super().__init__(
             [nn.Linear(in_channels, num_classes) for _ in range(num_experts)])
+
+    def __getitem__(self, index: Union[int, slice]) -> nn.Module:
+        """Expert ``index``'s classifier; a slice is a plain ``ModuleList``."""
+        if isinstance(index, slice):
+            return nn.ModuleList(list(self)[index])
+        return super().__getitem__(index)
 
     def forward(self, expert_outputs: torch.Tensor) -> torch.Tensor:
         """Classify every expert output with its own classifier.
