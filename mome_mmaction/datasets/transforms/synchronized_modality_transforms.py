@@ -1,7 +1,8 @@
 """Run ordinary MMAction2 transforms on every modality of a sample, in sync."""
 import numpy as np
 import random
-from mmaction.datasets.transforms import (DecordDecode, DecordInit,
+import torch
+from mmaction.datasets.transforms import (DecordDecode, DecordInit, ImgAug,
                                           OpenCVDecode, OpenCVInit, PIMSDecode,
                                           PIMSInit, PyAVDecode, PyAVInit,
                                           RandomCrop)
@@ -13,6 +14,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 READER_INIT_TRANSFORMS = (DecordInit, PyAVInit, OpenCVInit, PIMSInit)
 #: Transforms that read frames from an opened video.
 READER_DECODE_TRANSFORMS = (DecordDecode, PyAVDecode, OpenCVDecode, PIMSDecode)
+#: Random transforms whose draws come from a generator of their own (imgaug's
+#: global RNG), which cannot be saved and restored per modality.
+UNSYNCHRONIZABLE_TRANSFORMS = (ImgAug, )
 #: Per-modality results not copied into ``results['modality_metas']``.
 _HEAVY_KEYS = ('imgs', 'video_reader', 'modality_infos')
 
@@ -53,6 +57,40 @@ def describe_modality(key: str, info: Dict) -> str:
     return text
 
 
+def _build_synchronizable(transform: Union[dict, callable]) -> callable:
+    """Build a transform config, refusing the ones that cannot be replayed.
+    """
+    transform_type = (
+        TRANSFORMS.get(transform['type'])
+        if isinstance(transform, dict) else type(transform))
+    if isinstance(transform_type, type) and issubclass(
+            transform_type, UNSYNCHRONIZABLE_TRANSFORMS):
+        raise TypeError(
+            f'{transform_type.__name__} draws from its own random generator, '
+            'which SynchronizedModalityTransforms cannot replay per modality '
+            '(the views would get different augmentations); use a transform '
+            "drawing from NumPy, Python or torch, e.g. PytorchVideoWrapper("
+            "op='RandAugment')")
+    if isinstance(transform, dict):
+        transform = TRANSFORMS.build(transform)
+    if not callable(transform):
+        raise TypeError('transforms must be dicts or callables, got '
+                        f'{type(transform)}')
+    return transform
+
+
+def _random_states() -> Tuple:
+    """The NumPy, Python and torch (CPU) global random states."""
+    return np.random.get_state(), random.getstate(), torch.get_rng_state()
+
+
+def _set_random_states(states: Tuple) -> None:
+    """Restore states taken by :func:`_random_states`."""
+    np.random.set_state(states[0])
+    random.setstate(states[1])
+    torch.set_rng_state(states[2])
+
+
 @TRANSFORMS.register_module()
 class SynchronizedModalityTransforms(BaseTransform):
     """Apply MMAction2 transforms to each modality with shared random choices.
@@ -64,10 +102,14 @@ class SynchronizedModalityTransforms(BaseTransform):
     ``SampleFrames`` / ``UniformSample``, ``DecordDecode``, ``Resize``,
     ``RandomResizedCrop``, ``MultiScaleCrop``, ``CenterCrop``, ``Flip``,
     ``FormatShape``, ...). They run step by step in lockstep over the
-    modalities; before each step the NumPy and Python random states are
-    saved and restored for every modality, so every modality sees the same
-    random draws (frame offsets, crop box, flip), and after the step the
-    state is the one the first (reference) modality left. Besides:
+    modalities; before each step the NumPy, Python and torch (CPU) random
+    states are saved and restored for every modality, so every modality sees
+    the same random draws (frame offsets, crop box, flip, the choices of
+    ``PytorchVideoWrapper(op='RandAugment')`` or ``TorchVisionWrapper``), and
+    after the step the state is the one the first (reference) modality left.
+    A transform drawing from a generator of its own cannot be replayed and
+    is refused when the pipeline is built (``ImgAug``, see
+    :data:`UNSYNCHRONIZABLE_TRANSFORMS`). Besides:
 
     - After a reader-init transform (``DecordInit``, ...), which sets
       ``total_frames`` to the whole recording's length, the chunk's
@@ -109,14 +151,9 @@ class SynchronizedModalityTransforms(BaseTransform):
     def __init__(self,
                  transforms: List[Union[dict, callable]],
                  modalities: Optional[Sequence[str]] = None) -> None:
-        self.transforms = []
-        for transform in transforms:
-            if isinstance(transform, dict):
-                transform = TRANSFORMS.build(transform)
-            if not callable(transform):
-                raise TypeError('transforms must be dicts or callables, got '
-                                f'{type(transform)}')
-            self.transforms.append(transform)
+        self.transforms = [
+            _build_synchronizable(transform) for transform in transforms
+        ]
         self.modalities = None if modalities is None else tuple(modalities)
 
     def transform(self, results: Dict) -> Optional[Dict]:
@@ -182,12 +219,11 @@ class SynchronizedModalityTransforms(BaseTransform):
                     f'in every modality for identical crops, got {shapes}; '
                     'resize first, e.g. dict(type="Resize", scale=(256, 256),'
                     ' keep_ratio=False)')
-        numpy_state, python_state = np.random.get_state(), random.getstate()
+        states = _random_states()
         after_reference = None
         for position, key in enumerate(keys):
             if position > 0:
-                np.random.set_state(numpy_state)
-                random.setstate(python_state)
+                _set_random_states(states)
             modality_results = per_modality[key]
             had_frame_inds = 'frame_inds' in modality_results
             output = self._apply(transform, key, infos[key], modality_results)
@@ -201,9 +237,8 @@ class SynchronizedModalityTransforms(BaseTransform):
                     != per_modality[keys[0]]['total_frames']):
                 self._map_offsets(per_modality[keys[0]], output)
             if position == 0:
-                after_reference = (np.random.get_state(), random.getstate())
-        np.random.set_state(after_reference[0])
-        random.setstate(after_reference[1])
+                after_reference = _random_states()
+        _set_random_states(after_reference)
         self._check_synchronized(transform, keys, per_modality)
         return True
 

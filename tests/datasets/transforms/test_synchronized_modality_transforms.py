@@ -186,3 +186,52 @@ def test_unknown_modality_and_missing_infos():
         sync(_sample(dict(rgb=_info('x.mp4', 0, 4))))
     with pytest.raises(KeyError, match='modality_infos'):
         sync(dict(label=0))
+
+
+@TRANSFORMS.register_module(force=True)
+class _TorchNoise:
+    """A random transform drawing from torch's RNG (as PytorchVideoWrapper
+    and TorchVisionWrapper do): adds one random grey level to the clip."""
+
+    def __call__(self, results):
+        import torch
+        shift = int(torch.randint(0, 50, ()).item())
+        results['imgs'] = [img + shift for img in results['imgs']]
+        results['torch_shift'] = shift
+        return results
+
+
+def test_torch_random_transform_is_synchronized(gradient_videos):
+    import torch
+    pipeline = [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=2, num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(24, 24), keep_ratio=False),
+        dict(type='_TorchNoise'),
+    ]
+    sync = TRANSFORMS.build(
+        dict(type='SynchronizedModalityTransforms', transforms=pipeline))
+    infos = {key: _info(path, 0, 20) for key, path in gradient_videos.items()}
+    shifts = set()
+    for seed in range(6):
+        torch.manual_seed(seed)
+        metas = sync(_sample(infos))['modality_metas']
+        assert metas['ir']['torch_shift'] == metas['rgb']['torch_shift']
+        assert metas['depth']['torch_shift'] == metas['rgb']['torch_shift']
+        shifts.add(metas['rgb']['torch_shift'])
+        # torch's state continues as the reference view left it.
+        after_sync = torch.rand(())
+        torch.manual_seed(seed)
+        sync(_sample({'rgb': infos['rgb']}))
+        assert torch.rand(()) == after_sync
+    assert len(shifts) > 1
+
+
+def test_transform_with_own_generator_is_refused():
+    for transform in (dict(type='ImgAug', transforms='default'), ):
+        with pytest.raises(TypeError, match='ImgAug draws from its own'):
+            TRANSFORMS.build(
+                dict(
+                    type='SynchronizedModalityTransforms',
+                    transforms=[transform]))
