@@ -62,9 +62,9 @@ def check_driveact(data_root: str,
                         (chunk['start_index'], chunk['total_frames']),
                         (chunk['ann_file'], chunk['ann_row']))
             try:
-                samples = load_driveact_samples(data_root, split, subset,
-                                                modalities, classes,
-                                                frame_end_inclusive)
+                samples, _ = load_driveact_samples(data_root, split, subset,
+                                                   modalities, classes,
+                                                   frame_end_inclusive)
             except (OSError, ValueError) as error:
                 message = str(error)
                 if message not in errors:

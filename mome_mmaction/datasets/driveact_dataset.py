@@ -5,7 +5,7 @@ import os.path as osp
 from collections import Counter
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
-from mmengine.logging import print_log
+from mmengine.logging import MMLogger, print_log
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .transforms.synchronized_modality_transforms import VideoReadError
@@ -150,7 +150,9 @@ def load_driveact_samples(data_root: str,
                           subset: str,
                           modalities: Dict[str, str],
                           classes: Sequence[str],
-                          frame_end_inclusive: bool = False) -> List[dict]:
+                          frame_end_inclusive: bool = False,
+                          on_missing_view: str = 'error'
+                          ) -> Tuple[List[dict], Dict[str, List[dict]]]:
     """Read every view's CSV of a split/subset and align their chunks.
 
     Args:
@@ -161,18 +163,26 @@ def load_driveact_samples(data_root: str,
             reference whose row order the samples follow.
         classes (Sequence[str]): Activity names; label = position.
         frame_end_inclusive (bool): See :func:`read_driveact_view_csv`.
+        on_missing_view (str): A chunk some views have and another lacks:
+            ``'error'`` raises, ``'skip'`` leaves the chunk out.
 
     Returns:
-        list[dict]: One sample per chunk with ``label``, ``activity``,
-        ``participant_id``, ``recording``, ``annotation_id``, ``chunk_id``
-        and ``modality_infos`` (key -> the view's chunk, see
-        :func:`read_driveact_view_csv`).
+        tuple[list[dict], dict[str, list[dict]]]: One sample per chunk in
+        every view, with ``label``, ``activity``, ``participant_id``,
+        ``recording``, ``annotation_id``, ``chunk_id`` and
+        ``modality_infos`` (key -> the view's chunk, see
+        :func:`read_driveact_view_csv`); and per modality key the chunks
+        (of another view) it lacks, empty lists when nothing is missing.
 
     Raises:
-        DriveActAnnotationError: As :func:`read_driveact_view_csv`, or a chunk
-            present in one view and not another, activities that disagree
-            across views, or an activity not in ``classes``.
+        DriveActAnnotationError: As :func:`read_driveact_view_csv`, a chunk
+            present in one view and not another (``on_missing_view=
+            'error'``), activities that disagree across views, or an
+            activity not in ``classes``.
     """
+    if on_missing_view not in ('error', 'skip'):
+        raise ValueError("on_missing_view must be 'error' or 'skip', got "
+                         f'{on_missing_view!r}')
     if not modalities:
         raise ValueError('modalities must map at least one model key to a '
                          'view, e.g. {"rgb": "kinect_color"}')
@@ -185,9 +195,28 @@ def load_driveact_samples(data_root: str,
         for key, view in modalities.items()
     }
     keys = list(modalities)
-    reference = chunks_per_key[keys[0]]
-    for key in keys[1:]:
-        _check_same_chunks(reference, chunks_per_key[key])
+    missing = _missing_chunks(chunks_per_key)
+    if on_missing_view == 'error':
+        for key, chunks in missing.items():
+            if chunks:
+                chunk = chunks[0]
+                raise DriveActAnnotationError(
+                    f'chunk (participant_id, recording, annotation_id, '
+                    f'chunk_id) = {chunk["chunk_key"]} at '
+                    f'{chunk["ann_file"]} row {chunk["ann_row"]} is missing '
+                    'from ' + driveact_csv_path(data_root, modalities[key],
+                                                split, subset) +
+                    " (on_missing_view='skip' leaves such chunks out)")
+    skipped = {
+        chunk['chunk_key']
+        for chunks in missing.values()
+        for chunk in chunks
+    }
+    reference = {
+        chunk_key: chunk
+        for chunk_key, chunk in chunks_per_key[keys[0]].items()
+        if chunk_key not in skipped
+    }
     samples = []
     for chunk_key, reference_chunk in reference.items():
         activity = reference_chunk['activity']
@@ -217,23 +246,25 @@ def load_driveact_samples(data_root: str,
                     key: chunks_per_key[key][chunk_key]
                     for key in keys
                 }))
-    return samples
+    return samples, missing
 
 
-def _check_same_chunks(reference: Dict[ChunkKey, dict],
-                       other: Dict[ChunkKey, dict]) -> None:
-    """Raise naming the first chunk found in one view but not the other."""
-    for present, absent in ((reference, other), (other, reference)):
-        for chunk_key, chunk in present.items():
-            if chunk_key not in absent:
-                absent_chunk = next(iter(absent.values()), None)
-                absent_file = (
-                    absent_chunk['ann_file']
-                    if absent_chunk else 'the other view')
-                raise DriveActAnnotationError(
-                    f'chunk (participant_id, recording, annotation_id, '
-                    f'chunk_id) = {chunk_key} at {chunk["ann_file"]} row '
-                    f'{chunk["ann_row"]} is missing from {absent_file}')
+def _missing_chunks(chunks_per_key: Dict[str, Dict[ChunkKey,
+                                                   dict]]) -> Dict[str, List]:
+    """Per modality key, the chunks other views have and it lacks (the
+    first view's copy of each, with its ``chunk_key``), in file order."""
+    every_chunk: Dict[ChunkKey, dict] = {}
+    for chunks in chunks_per_key.values():
+        for chunk_key, chunk in chunks.items():
+            every_chunk.setdefault(chunk_key, chunk)
+    return {
+        key: [
+            dict(chunk, chunk_key=chunk_key)
+            for chunk_key, chunk in every_chunk.items()
+            if chunk_key not in chunks
+        ]
+        for key, chunks in chunks_per_key.items()
+    }
 
 
 @DATASETS.register_module()
@@ -263,6 +294,14 @@ class DriveActDataset(BaseActionDataset):
             Defaults to None, i.e. the 34 mid-level activities.
         frame_end_inclusive (bool): Whether ``frame_end`` is the chunk's last
             frame. Defaults to False (exclusive).
+        on_missing_view (str): A chunk that one view's CSV has and another's
+            lacks: ``'error'`` (default) raises
+            :class:`DriveActAnnotationError` naming it; ``'skip'`` leaves it
+            out, logs per view how many it lacks when the dataset is built
+            (in the main process) and writes the skipped chunks to
+            ``missing_view_chunks.split_<split>.<subset>.csv`` next to the
+            run's log file (``<work_dir>/<timestamp>/``); they are also in
+            ``missing_view_chunks`` (modality key -> chunks).
         skip_unreadable (bool): Training only: a sample whose video is
             missing or cannot be decoded is skipped (another sample is drawn),
             counted per path in ``skipped_videos`` and logged with its
@@ -279,6 +318,7 @@ class DriveActDataset(BaseActionDataset):
                  modalities: Optional[Dict[str, str]] = None,
                  classes: Optional[Sequence[str]] = None,
                  frame_end_inclusive: bool = False,
+                 on_missing_view: str = 'error',
                  skip_unreadable: bool = False,
                  test_mode: bool = False,
                  **kwargs) -> None:
@@ -297,6 +337,8 @@ class DriveActDataset(BaseActionDataset):
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f'classes has duplicates: {self.classes}')
         self.frame_end_inclusive = frame_end_inclusive
+        self.on_missing_view = on_missing_view
+        self.missing_view_chunks: Dict[str, List[dict]] = {}
         self.skip_unreadable = skip_unreadable
         self.skipped_videos: Counter = Counter()
         metainfo = dict(kwargs.pop('metainfo', None) or {})
@@ -315,9 +357,47 @@ class DriveActDataset(BaseActionDataset):
     def load_data_list(self) -> List[dict]:
         """Read and align the views' CSVs (see :func:`load_driveact_samples`).
         """
-        return load_driveact_samples(self.data_root, self.split, self.subset,
-                                     self.modalities, self.classes,
-                                     self.frame_end_inclusive)
+        samples, self.missing_view_chunks = load_driveact_samples(
+            self.data_root, self.split, self.subset, self.modalities,
+            self.classes, self.frame_end_inclusive, self.on_missing_view)
+        if any(self.missing_view_chunks.values()):
+            self._report_missing_view_chunks()
+        return samples
+
+    def _report_missing_view_chunks(self) -> None:
+        """Log per view how many chunks it lacks; write them to a CSV next
+        to the current log file."""
+        logger = MMLogger.get_current_instance()
+        log_files = [
+            handler.baseFilename for handler in logger.handlers
+            if isinstance(handler, logging.FileHandler)
+        ]
+        skipped = {
+            chunk['chunk_key']
+            for chunks in self.missing_view_chunks.values()
+            for chunk in chunks
+        }
+        counts = ', '.join(f'{self.modalities[key]} lacks {len(chunks)}'
+                           for key, chunks in self.missing_view_chunks.items())
+        message = (f'DriveActDataset split {self.split} {self.subset}: '
+                   f'skipped {len(skipped)} chunks missing from a view '
+                   f"(on_missing_view='skip'): {counts}")
+        if log_files:
+            out_file = osp.join(
+                osp.dirname(log_files[0]), 'missing_view_chunks.split_'
+                f'{self.split}.{self.subset}.csv')
+            with open(out_file, 'w', newline='') as stream:
+                writer = csv.writer(stream)
+                writer.writerow(
+                    ('missing_from_view', 'participant_id', 'recording',
+                     'annotation_id', 'chunk_id', 'present_in', 'row'))
+                for key, chunks in self.missing_view_chunks.items():
+                    for chunk in chunks:
+                        writer.writerow(
+                            (self.modalities[key], *chunk['chunk_key'],
+                             chunk['ann_file'], chunk['ann_row']))
+            message += f'; the chunks are listed in {out_file}'
+        print_log(message, logger=logger, level=logging.WARNING)
 
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Run the pipeline; with ``skip_unreadable``, a missing or

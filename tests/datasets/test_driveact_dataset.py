@@ -241,6 +241,45 @@ def test_chunk_missing_from_one_view(dataset_copy):
         f'{removed[6]})' in message
 
 
+def test_chunks_missing_from_a_view_skipped_and_reported(
+        dataset_copy, tmp_path):
+    ir_csv, depth_csv = (
+        _csv(dataset_copy, view) for view in ('kinect_ir', 'kinect_depth'))
+    num_chunks = len(_read_rows(ir_csv)) - 1
+    removed = {}
+    for path, row in ((ir_csv, 3), (depth_csv, 5)):
+        rows = _read_rows(path)
+        removed[path] = rows.pop(row)
+        _write_rows(path, rows)
+    log_dir = tmp_path / 'work_dir' / '20261203_000000'
+    log_dir.mkdir(parents=True)
+    logger = MMLogger.get_instance(
+        'test_missing_view', log_file=str(log_dir / 'run.log'))
+    dataset = _build(dataset_copy, on_missing_view='skip')
+    assert len(dataset) == num_chunks - 2
+    kept = {(info['recording'], info['annotation_id'], info['chunk_id'])
+            for info in (dataset.get_data_info(index)
+                         for index in range(len(dataset)))}
+    for row in removed.values():
+        assert (row[1].rsplit('.', 1)[0], int(row[2]), int(row[6])) \
+            not in kept
+    assert [len(chunks)
+            for chunks in dataset.missing_view_chunks.values()] == [0, 1, 1]
+    for handler in logger.handlers:
+        handler.flush()
+    log = (log_dir / 'run.log').read_text()
+    assert ('skipped 2 chunks missing from a view (on_missing_view=\'skip\')'
+            ': kinect_color lacks 0, kinect_ir lacks 1, kinect_depth lacks 1'
+            in log)
+    listed = _read_rows(log_dir / 'missing_view_chunks.split_0.train.csv')
+    assert listed[0][0] == 'missing_from_view'
+    assert sorted((row[0], row[2], row[4]) for row in listed[1:]) == sorted(
+        (view, removed[path][1].rsplit('.', 1)[0], removed[path][6])
+        for view, path in (('kinect_ir', ir_csv), ('kinect_depth', depth_csv)))
+    with pytest.raises(ValueError, match="on_missing_view must be 'error'"):
+        _build(dataset_copy, on_missing_view='drop')
+
+
 def test_unknown_activity(dataset_copy):
     for view in VIEWS.values():
         path = _csv(dataset_copy, view)

@@ -235,3 +235,31 @@ def test_transform_with_own_generator_is_refused():
                 dict(
                     type='SynchronizedModalityTransforms',
                     transforms=[transform]))
+
+
+def test_short_chunks_loop_inside_the_chunk(tmp_path):
+    """A 2-frame chunk (Drive&Act has them) read with clip_len=8 loops over
+    its own frames, as MMAction2's SampleFrames does; the view numbered at
+    twice the frame rate (a 4-frame chunk) shows the same instants."""
+    colour = _instant_video(tmp_path / 'c.mp4', list(range(0, 60, 2)))
+    infrared = _instant_video(tmp_path / 'i.mp4', list(range(60)))
+    infos = dict(rgb=_info(colour, 5, 2), ir=_info(infrared, 10, 4))
+    for test_mode in (False, True):
+        sync = TRANSFORMS.build(
+            dict(
+                type='SynchronizedModalityTransforms',
+                transforms=[
+                    dict(type='DecordInit'),
+                    dict(
+                        type='SampleFrames',
+                        clip_len=8,
+                        num_clips=1,
+                        test_mode=test_mode),
+                    dict(type='DecordDecode'),
+                ]))
+        results = sync(_sample(infos))
+        colour_instants = [decode_instant(frame) for frame in results['rgb']]
+        ir_instants = [decode_instant(frame) for frame in results['ir']]
+        assert colour_instants == [10, 12] * 4
+        assert np.abs(np.subtract(colour_instants, ir_instants)).max() <= 1
+        assert all(10 <= instant < 14 for instant in ir_instants)
