@@ -399,6 +399,11 @@ class DriveActDataset(BaseActionDataset):
             message += f'; the chunks are listed in {out_file}'
         print_log(message, logger=logger, level=logging.WARNING)
 
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """The sample's class id, as mmengine's ``ClassBalancedDataset``
+        needs; ``[label]``."""
+        return [self.get_data_info(idx)['label']]
+
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Run the pipeline; with ``skip_unreadable``, a missing or
         unreadable video returns None (mmengine then draws another sample).
