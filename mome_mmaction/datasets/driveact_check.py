@@ -1,8 +1,8 @@
 """Check a whole Drive&Act-layout dataset up front (``check_driveact.py``)."""
 from collections import Counter, defaultdict
-from mmengine.utils import ProgressBar
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..utils.progress import LogFriendlyProgressBar
 from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DRIVEACT_MIDLEVEL_CLASSES, driveact_csv_path,
                                load_driveact_samples, read_driveact_view_csv)
@@ -73,7 +73,9 @@ def check_driveact(data_root: str,
             counts[(split, subset)] = Counter(sample['activity']
                                               for sample in samples)
     num_ranges = sum(len(video_ranges) for video_ranges in ranges.values())
-    bar = ProgressBar(num_ranges) if progress and num_ranges else None
+    bar = (
+        LogFriendlyProgressBar(num_ranges, desc='check')
+        if progress and num_ranges else None)
     for filename, video_ranges in sorted(ranges.items()):
         try:
             reader = decord.VideoReader(filename, num_threads=1)

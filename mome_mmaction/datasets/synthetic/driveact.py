@@ -31,11 +31,10 @@ views show the same instant.
 import csv
 import json
 import numpy as np
-import sys
-from mmengine.utils import ProgressBar
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from ...utils.progress import LogFriendlyProgressBar
 from ..driveact_dataset import DRIVEACT_CSV_COLUMNS, driveact_csv_path
 from .video_writer import write_video
 
@@ -349,7 +348,9 @@ def make_synthetic_driveact(
         classes=list(classes),
         recordings={},
         chunks=[])
-    bar = ProgressBar(num_participants, file=sys.stdout) if progress else None
+    bar = (
+        LogFriendlyProgressBar(num_participants, desc='synthetic Drive&Act')
+        if progress else None)
     for participant in range(1, num_participants + 1):
         stem = (f'vp{participant}/run1b_2018-05-{participant % 28 + 1:02d}'
                 f'-14-02-{participant % 60:02d}')
@@ -428,7 +429,7 @@ def make_synthetic_driveact(
                 chunk['condition'] = chunk_condition(chunk)
                 meta['chunks'].append(chunk)
     if bar:
-        bar.file.write('\n')
+        bar.finish()
     meta['splits'] = _write_csvs(out_dir, rows, views, num_participants)
     (out_dir /
      'synthetic_driveact.json').write_text(json.dumps(meta, indent=1))

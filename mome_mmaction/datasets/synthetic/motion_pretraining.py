@@ -40,11 +40,10 @@ import json
 import multiprocessing
 import numpy as np
 import os
-import sys
-from mmengine.utils import track_iter_progress
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
+from ...utils.progress import LogFriendlyProgressBar
 from .video_writer import write_video
 
 SHAPES: Tuple[str,
@@ -440,10 +439,17 @@ def _run_tasks(tasks: List[tuple], workers: int, progress: bool) -> List[bool]:
     """:func:`_write_clip` over ``tasks`` in ``workers`` processes."""
 
     def consume(results: Iterable[bool]) -> List[bool]:
-        if progress:
-            results = track_iter_progress((results, len(tasks)),
-                                          file=sys.stdout)
-        return list(results)
+        bar = (
+            LogFriendlyProgressBar(len(tasks), desc='motion corpus')
+            if progress and tasks else None)
+        written = []
+        for result in results:
+            written.append(result)
+            if bar:
+                bar.update()
+        if bar:
+            bar.finish()
+        return written
 
     if workers <= 1:
         return consume(map(_write_clip, tasks))

@@ -1,10 +1,10 @@
 """A progress bar over the validation and test batches."""
-import sys
 from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.utils import ProgressBar
 from typing import Dict, Optional
+
+from mome_mmaction.utils.progress import LogFriendlyProgressBar
 
 
 @HOOKS.register_module()
@@ -14,15 +14,17 @@ class EvalProgressBarHook(Hook):
     mmengine's ``LoggerHook`` reports evaluation only every ``interval``
     batches; this hook draws one bar per evaluation on the main process
     (batches done, speed, ETA) and ends its line before the metrics are
-    logged. Add it with ``custom_hooks = [dict(type='EvalProgressBarHook')]``.
+    logged. Written to a file or pipe (not a terminal), it prints one line
+    every 10% instead of redrawing. Add it with
+    ``custom_hooks = [dict(type='EvalProgressBarHook')]``.
     """
 
     def __init__(self) -> None:
-        self._bar: Optional[ProgressBar] = None
+        self._bar: Optional[LogFriendlyProgressBar] = None
 
     def _start(self, num_batches: int) -> None:
         if is_main_process():
-            self._bar = ProgressBar(num_batches, file=sys.stdout)
+            self._bar = LogFriendlyProgressBar(num_batches, desc='eval')
 
     def _update(self) -> None:
         if self._bar:
@@ -30,8 +32,7 @@ class EvalProgressBarHook(Hook):
 
     def _finish(self) -> None:
         if self._bar:
-            self._bar.file.write('\n')
-            self._bar.file.flush()
+            self._bar.finish()
             self._bar = None
 
     def before_val_epoch(self, runner) -> None:
