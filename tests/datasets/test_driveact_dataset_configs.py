@@ -67,3 +67,31 @@ def test_recognizer3d_base_packs_one_clip_tensor(synthetic_driveact_root,
     batch = pseudo_collate([dataset[0], dataset[1]])
     data = MODELS.build(cfg.driveact_data_preprocessor)(batch)
     assert data['inputs'].shape == (2, 1, 3, frames, size, size)
+
+
+def test_test4x3_protocol_gives_twelve_views_per_camera(
+        synthetic_driveact_root):
+    """4 clips x 3 crops with the same boxes in every view (the sync
+    transform raises on different crop boxes); the paper configs keep 1
+    clip, centre crop, and the same model."""
+    root = CONFIGS.parents[1]
+    cfg = Config.fromfile(str(root / 'mome_htl_driveact_test4x3.py'))
+    paper = Config.fromfile(str(root / 'mome_htl_driveact.py'))
+    assert cfg.model == paper.model
+    assert cfg.val_dataloader == paper.val_dataloader
+    assert [t['type'] for t in paper.test_pipeline[0]['transforms']
+            ][-2:] == ['CenterCrop', 'FormatShape']
+    assert cfg.test_dataloader.batch_size == 1
+    dataset_cfg = cfg.test_dataloader.dataset
+    dataset_cfg.data_root = str(synthetic_driveact_root)
+    dataset_cfg.classes = SYNTHETIC_DRIVEACT_CLASSES
+    dataset = DATASETS.build(dataset_cfg)
+    sample = dataset[0]
+    metas = dataset.pipeline.transforms[0](
+        dataset.get_data_info(0))['modality_metas']
+    assert len({str(meta['crop_bbox']) for meta in metas.values()}) == 1
+    assert len(metas['rgb']['crop_bbox']) == 3 * 4 * 8
+    data = MODELS.build(cfg.driveact_data_preprocessor)(
+        pseudo_collate([sample]))
+    for inputs in data['inputs'].values():
+        assert inputs.shape == (1, 12, 3, 8, 224, 224)
