@@ -2,6 +2,7 @@ from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DRIVEACT_MIDLEVEL_CLASSES,
                                DriveActAnnotationError, DriveActDataset,
                                load_driveact_samples)
+from .samplers import SampleSeededSampler, SeededIndex, sample_seed
 from .transforms import (CorruptModality, DropModality, FrameRangeError,
                          ModalityDropout, SynchronizedModalityTransforms,
                          VideoReadError)
@@ -10,5 +11,6 @@ __all__ = [
     'CorruptModality', 'DEFAULT_DRIVEACT_MODALITIES',
     'DRIVEACT_MIDLEVEL_CLASSES', 'DriveActAnnotationError', 'DriveActDataset',
     'DropModality', 'FrameRangeError', 'ModalityDropout',
+    'SampleSeededSampler', 'SeededIndex', 'sample_seed',
     'SynchronizedModalityTransforms', 'VideoReadError', 'load_driveact_samples'
 ]

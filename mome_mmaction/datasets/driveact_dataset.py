@@ -8,6 +8,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import MMLogger, print_log
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from ..utils.random_states import seeded_random_states
 from .transforms.synchronized_modality_transforms import VideoReadError
 
 #: The 34 Drive&Act mid-level activities; class id = position.
@@ -407,9 +408,15 @@ class DriveActDataset(BaseActionDataset):
     def prepare_data(self, idx: int) -> Optional[dict]:
         """Run the pipeline; with ``skip_unreadable``, a missing or
         unreadable video returns None (mmengine then draws another sample).
+        An index from :class:`SampleSeededSampler` runs it with the random
+        generators seeded from its ``sample_seed`` (restored afterwards).
         """
+        seed = getattr(idx, 'sample_seed', None)
         try:
-            return super().prepare_data(idx)
+            if seed is None:
+                return super().prepare_data(idx)
+            with seeded_random_states(seed):
+                return super().prepare_data(idx)
         except VideoReadError as error:
             if not self.skip_unreadable or self.test_mode:
                 raise

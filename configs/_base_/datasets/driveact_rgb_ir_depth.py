@@ -49,11 +49,14 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# SampleSeededSampler: DefaultSampler's order, and every sample's random
+# choices seeded from (randomness.seed, epoch, index), so that they do not
+# depend on num_workers / persistent workers and --resume is exact.
 train_dataloader = dict(
     batch_size=4,
     num_workers=8,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SampleSeededSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -1,7 +1,5 @@
 """Run ordinary MMAction2 transforms on every modality of a sample, in sync."""
 import numpy as np
-import random
-import torch
 from mmaction.datasets.transforms import (DecordDecode, DecordInit, ImgAug,
                                           OpenCVDecode, OpenCVInit, PIMSDecode,
                                           PIMSInit, PyAVDecode, PyAVInit,
@@ -9,6 +7,8 @@ from mmaction.datasets.transforms import (DecordDecode, DecordInit, ImgAug,
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from ...utils.random_states import random_states, set_random_states
 
 #: Transforms that open a video and set ``total_frames`` to its length.
 READER_INIT_TRANSFORMS = (DecordInit, PyAVInit, OpenCVInit, PIMSInit)
@@ -77,18 +77,6 @@ def _build_synchronizable(transform: Union[dict, callable]) -> callable:
         raise TypeError('transforms must be dicts or callables, got '
                         f'{type(transform)}')
     return transform
-
-
-def _random_states() -> Tuple:
-    """The NumPy, Python and torch (CPU) global random states."""
-    return np.random.get_state(), random.getstate(), torch.get_rng_state()
-
-
-def _set_random_states(states: Tuple) -> None:
-    """Restore states taken by :func:`_random_states`."""
-    np.random.set_state(states[0])
-    random.setstate(states[1])
-    torch.set_rng_state(states[2])
 
 
 @TRANSFORMS.register_module()
@@ -219,11 +207,11 @@ class SynchronizedModalityTransforms(BaseTransform):
                     f'in every modality for identical crops, got {shapes}; '
                     'resize first, e.g. dict(type="Resize", scale=(256, 256),'
                     ' keep_ratio=False)')
-        states = _random_states()
+        states = random_states()
         after_reference = None
         for position, key in enumerate(keys):
             if position > 0:
-                _set_random_states(states)
+                set_random_states(states)
             modality_results = per_modality[key]
             had_frame_inds = 'frame_inds' in modality_results
             output = self._apply(transform, key, infos[key], modality_results)
@@ -237,8 +225,8 @@ class SynchronizedModalityTransforms(BaseTransform):
                     != per_modality[keys[0]]['total_frames']):
                 self._map_offsets(per_modality[keys[0]], output)
             if position == 0:
-                after_reference = _random_states()
-        _set_random_states(after_reference)
+                after_reference = random_states()
+        set_random_states(after_reference)
         self._check_synchronized(transform, keys, per_modality)
         return True
 

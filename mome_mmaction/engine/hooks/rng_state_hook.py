@@ -41,11 +41,15 @@ class RNGStateHook(Hook):
     (or iteration, for iteration-based loops), stores them as
     ``checkpoint['meta']['rng_state']`` (a list indexed by rank) and, when
     training resumes at that checkpoint's epoch and iteration, restores them
-    right before training continues. Fine-tuning with ``load_from`` keeps its
-    own seed. Its priority runs it before ``CheckpointHook``. Validation
-    runs on saved-and-restored states, so it does not shift the training
-    streams (it runs after the checkpoint is saved, and a resumed run skips
-    it).
+    right before training continues: before the training loop starts, or,
+    with persistent loader workers (which an uninterrupted run starts only
+    once), before its first iteration, once the workers are started. With
+    loader workers, use ``SampleSeededSampler`` too, so the workers'
+    augmentation does not depend on their own streams. Fine-tuning with
+    ``load_from`` keeps its own seed. Its priority runs it before
+    ``CheckpointHook``. Validation runs on saved-and-restored states, so it
+    does not shift the training streams (it runs after the checkpoint is
+    saved, and a resumed run skips it).
     """
 
     priority = 'ABOVE_NORMAL'
@@ -54,6 +58,7 @@ class RNGStateHook(Hook):
         self._rank_states: Optional[List[Dict]] = None
         self._loaded: Optional[Dict] = None
         self._state_before_val: Optional[Dict] = None
+        self._pending_state: Optional[Dict] = None
 
     def _gather(self) -> None:
         self._rank_states = all_gather_object(get_rng_state())
@@ -103,4 +108,20 @@ class RNGStateHook(Hook):
                 logger='current',
                 level=30)
             rank = 0
-        set_rng_state(rank_states[rank])
+        loader = runner.train_loop.dataloader
+        if getattr(loader, 'persistent_workers', False) and getattr(
+                loader, 'num_workers', 0) > 0:
+            # The resumed run starts its workers when its first epoch
+            # begins, drawing their seed from torch's generator; the
+            # uninterrupted run reuses its workers there and draws nothing.
+            self._pending_state = rank_states[rank]
+        else:
+            set_rng_state(rank_states[rank])
+
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch=None) -> None:
+        if self._pending_state is not None:
+            set_rng_state(self._pending_state)
+            self._pending_state = None
