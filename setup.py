@@ -52,6 +52,7 @@ setup(
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     python_requires='>=3.10',
     install_requires=install_requires,
-    extras_require=dict(tests=read_requirements('tests')),
+    extras_require=dict(
+        tests=read_requirements('tests'), data=read_requirements('data')),
     license='Apache License 2.0',
 )

@@ -16,7 +16,8 @@ def _train(root, work_dir, epochs, *extra):
         f'{loader}.dataset.data_root={root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ] + [
-        f'train_cfg.max_epochs={epochs}', 'train_dataloader.num_workers=2',
+        f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=10',
+        'train_dataloader.num_workers=2',
         'train_dataloader.persistent_workers=True',
         'train_dataloader.sampler.type=SampleSeededSampler'
     ]
