@@ -1,4 +1,5 @@
 """Check a whole Drive&Act-layout dataset up front (``check_driveact.py``)."""
+import numpy as np
 from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -130,4 +131,122 @@ def format_class_counts(counts: Dict, classes: Sequence[str]) -> str:
                          for column in columns))
     if absent:
         lines.append(f'{len(absent)} classes without chunks: {absent}')
+    return '\n'.join(lines)
+
+
+#: Upper bounds (exclusive) of the chunk-length histogram's bins.
+CHUNK_LENGTH_BINS = (8, 16, 32, 48, 64)
+
+
+def _length_bin(length: int) -> str:
+    lower = 1
+    for upper in CHUNK_LENGTH_BINS:
+        if length < upper:
+            return f'{lower}-{upper - 1}'
+        lower = upper
+    return f'>={lower}'
+
+
+def view_report(data_root: str,
+                modalities: Optional[Dict[str, str]] = None,
+                classes: Optional[Sequence[str]] = None,
+                splits: Sequence[int] = (0, 1, 2),
+                subsets: Sequence[str] = SUBSETS,
+                frame_end_inclusive: bool = False) -> str:
+    """What each view's CSVs and videos hold, as text.
+
+    Per view: rows per split/subset, recordings, a histogram of chunk
+    lengths, the ratio of the CSV's frame numbering (a recording's largest
+    ``frame_end``) to its video's frame count with the video's fps (about
+    0.5 means the CSV counts at half the video's rate), the chunks other
+    views have and this one lacks, and labels outside ``classes``. Chunks
+    are counted once across splits. CSVs that cannot be read are left out
+    (:func:`check_driveact` reports them).
+
+    Args:
+        data_root (str): Dataset root.
+        modalities (dict[str, str], optional): Model key -> view.
+        classes (Sequence[str], optional): The class list.
+        splits (Sequence[int]): Splits to read.
+        subsets (Sequence[str]): Subsets to read.
+        frame_end_inclusive (bool): See :class:`DriveActDataset`.
+
+    Returns:
+        str: The report, a paragraph per view.
+    """
+    import decord
+    modalities = dict(modalities or DEFAULT_DRIVEACT_MODALITIES)
+    known = set(classes or DRIVEACT_MIDLEVEL_CLASSES)
+    chunks = {view: {} for view in modalities.values()}  # key -> chunk
+    rows = {view: Counter() for view in modalities.values()}
+    missing = {view: set() for view in modalities.values()}
+    for split in splits:
+        for subset in subsets:
+            per_view = {}
+            for view in modalities.values():
+                try:
+                    per_view[view] = read_driveact_view_csv(
+                        driveact_csv_path(data_root, view, split, subset),
+                        view, data_root, frame_end_inclusive)
+                except (OSError, ValueError):
+                    continue
+                rows[view][f'split_{split}.{subset}'] = len(per_view[view])
+                chunks[view].update(per_view[view])
+            every_key = set().union(*per_view.values()) if per_view else set()
+            for view, view_chunks in per_view.items():
+                missing[view] |= every_key - set(view_chunks)
+    lines = []
+    for view, view_chunks in chunks.items():
+        recordings = {chunk['filename'] for chunk in view_chunks.values()}
+        lines.append(f'view {view}: ' +
+                     ', '.join(f'{name} {count}'
+                               for name, count in rows[view].items()) +
+                     f' rows; {len(view_chunks)} chunks in '
+                     f'{len(recordings)} recordings')
+        if not view_chunks:
+            continue
+        histogram = Counter(
+            _length_bin(chunk['total_frames'])
+            for chunk in view_chunks.values())
+        bins = [_length_bin(upper - 1) for upper in CHUNK_LENGTH_BINS
+                ] + [_length_bin(CHUNK_LENGTH_BINS[-1])]
+        lengths = [chunk['total_frames'] for chunk in view_chunks.values()]
+        lines.append('  chunk length (frames): ' +
+                     ' | '.join(f'{name}: {histogram[name]}'
+                                for name in bins) +
+                     f' (min {min(lengths)}, median '
+                     f'{int(np.median(lengths))}, max {max(lengths)})')
+        last_frame = defaultdict(int)
+        for chunk in view_chunks.values():
+            last_frame[chunk['filename']] = max(last_frame[chunk['filename']],
+                                                chunk['frame_end'])
+        ratios, rates, unreadable = [], set(), 0
+        for filename, frame_end in sorted(last_frame.items()):
+            try:
+                reader = decord.VideoReader(filename, num_threads=1)
+            except Exception:  # missing / unreadable: check_driveact says
+                unreadable += 1
+                continue
+            ratios.append(frame_end / len(reader))
+            rates.add(round(reader.get_avg_fps(), 2))
+            del reader
+        if ratios:
+            lines.append(
+                '  CSV frame numbering / video frames per recording: min '
+                f'{min(ratios):.3f}, median {np.median(ratios):.3f}, max '
+                f'{max(ratios):.3f}; video fps {sorted(rates)}' +
+                (f'; {unreadable} videos unreadable' if unreadable else ''))
+        others = {
+            other: len(missing[view] & set(chunks[other]))
+            for other in chunks if other != view
+        }
+        lines.append(f'  chunks this view lacks: {len(missing[view])}' +
+                     (' (' + ', '.join(f'{count} of {other}'
+                                       for other, count in others.items()) +
+                      ')' if missing[view] else ''))
+        unknown = Counter(chunk['activity'] for chunk in view_chunks.values()
+                          if chunk['activity'] not in known)
+        lines.append(
+            f'  labels outside the class list: {sum(unknown.values())} '
+            'chunks' + (f' {dict(unknown)}' if unknown else ''))
     return '\n'.join(lines)

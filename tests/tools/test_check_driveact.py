@@ -1,5 +1,6 @@
 import csv
 import pytest
+import re
 import runpy
 import shutil
 import sys
@@ -55,3 +56,50 @@ def test_bad_dataset_lists_every_error(synthetic_driveact_root, tmp_path,
     assert f'{ir_csv} row 3: frames [2000, 2016) outside video' in err
     assert f'is missing from {ir_csv}' in err
     assert f'missing or unreadable video {missing}' in err
+
+
+def test_view_report(synthetic_driveact_root, tmp_path, monkeypatch, capsys):
+    """Rows, recordings, chunk lengths, CSV numbering against the videos,
+    chunks a view lacks and labels outside the class list, per view."""
+    from mome_mmaction.datasets.driveact_check import view_report
+    root = tmp_path / 'report'
+    shutil.copytree(synthetic_driveact_root, root)
+    csvs = {
+        view:
+        root / 'activities_3s' / view / 'midlevel.chunks_90.split_0.train.csv'
+        for view in ('kinect_color', 'kinect_ir', 'kinect_depth')
+    }
+    rows = {}
+    for view, path in csvs.items():
+        with open(path, newline='') as stream:
+            rows[view] = list(csv.reader(stream))
+    num_rows = len(rows['kinect_color']) - 1
+    del rows['kinect_ir'][4]
+    rows['kinect_depth'][2][5] = 'juggling'
+    for view in ('kinect_ir', 'kinect_depth'):
+        with open(csvs[view], 'w', newline='') as stream:
+            csv.writer(stream).writerows(rows[view])
+    report = view_report(str(root), splits=[0], subsets=['train'])
+    paragraphs = {
+        block.split(':')[0]: block
+        for block in ('\n' + report).split('\nview ')[1:]
+    }
+    colour = paragraphs['kinect_color']
+    assert f'split_0.train {num_rows} rows; {num_rows} chunks in 4 ' \
+        'recordings' in colour  # 4 training participants
+    lengths = [
+        int(count) for count in re.findall(r'(?:\d+-\d+|>=\d+): (\d+)',
+                                           colour.splitlines()[1])
+    ]
+    assert len(lengths) == 6
+    assert sum(lengths) == num_rows
+    assert 'video fps [15.0]' in colour
+    assert 'chunks this view lacks: 0' in colour
+    assert 'chunks this view lacks: 1 (1 of kinect_color, 1 of ' \
+        'kinect_depth)' in paragraphs['kinect_ir']
+    assert "labels outside the class list: 1 chunks {'juggling': 1}" in \
+        paragraphs['kinect_depth']
+    # The tool prints it.
+    _run(monkeypatch, root, '--config', CONFIG, '--no-progress', '--splits', 0,
+         '--subsets', 'train')
+    assert 'view kinect_ir: split_0.train' in capsys.readouterr().out

@@ -7,7 +7,10 @@ Usage: ``python tools/data/check_driveact.py DATA_ROOT [--config CONFIG]
 Checks every split, subset and view: CSV columns and fields, duplicated
 chunks, chunks missing from a view, unknown activities, and that every
 chunk's frame range lies inside its video and decodes. Prints chunks per
-class for each split/subset; exits with status 1 and the list of errors on
+class for each split/subset and, per view, its rows, recordings, chunk
+lengths, CSV frame numbering against each video's frame count and fps,
+chunks other views have and it lacks, and labels outside the class list;
+exits with status 1 and the list of errors on
 a bad dataset. ``--config`` takes ``classes`` and ``modalities`` from a
 dataset config (e.g. ``configs/_base_/datasets/synthetic_driveact.py``);
 otherwise the 34 mid-level classes and colour/IR/depth are used.
@@ -17,7 +20,8 @@ import sys
 from mmengine.config import Config
 
 from mome_mmaction.datasets.driveact_check import (check_driveact,
-                                                   format_class_counts)
+                                                   format_class_counts,
+                                                   view_report)
 from mome_mmaction.datasets.driveact_dataset import (
     DEFAULT_DRIVEACT_MODALITIES, DRIVEACT_MIDLEVEL_CLASSES)
 
@@ -60,6 +64,9 @@ def main(argv=None) -> int:
         args.frame_end_inclusive,
         progress=not args.no_progress)
     print(f'\nviews: {dict(modalities)}')
+    print(
+        view_report(args.data_root, modalities, classes, args.splits,
+                    args.subsets, args.frame_end_inclusive))
     if counts:
         print(format_class_counts(counts, classes))
     if errors:
