@@ -3,12 +3,12 @@ from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DriveActAnnotationError, DriveActDataset,
                                load_driveact_samples)
 from .samplers import SampleSeededSampler, SeededIndex, sample_seed
-from .transforms import (CorruptModality, DropModality, FrameRangeError,
-                         ModalityDropout, SynchronizedModalityTransforms,
-                         VideoReadError)
+from .transforms import (CachedDecordInit, CorruptModality, DropModality,
+                         FrameRangeError, ModalityDropout,
+                         SynchronizedModalityTransforms, VideoReadError)
 
 __all__ = [
-    'CorruptModality', 'DEFAULT_DRIVEACT_MODALITIES',
+    'CachedDecordInit', 'CorruptModality', 'DEFAULT_DRIVEACT_MODALITIES',
     'DRIVEACT_MIDLEVEL_CLASSES', 'DriveActAnnotationError', 'DriveActDataset',
     'DropModality', 'FrameRangeError', 'ModalityDropout',
     'SampleSeededSampler', 'SeededIndex', 'sample_seed',

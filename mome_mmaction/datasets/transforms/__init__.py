@@ -1,3 +1,4 @@
+from .cached_decord_init import CachedDecordInit
 from .corrupt_modality import CorruptModality
 from .drop_modality import DropModality
 from .modality_dropout import ModalityDropout
@@ -6,6 +7,6 @@ from .synchronized_modality_transforms import (FrameRangeError,
                                                VideoReadError)
 
 __all__ = [
-    'CorruptModality', 'DropModality', 'FrameRangeError', 'ModalityDropout',
-    'SynchronizedModalityTransforms', 'VideoReadError'
+    'CachedDecordInit', 'CorruptModality', 'DropModality', 'FrameRangeError',
+    'ModalityDropout', 'SynchronizedModalityTransforms', 'VideoReadError'
 ]

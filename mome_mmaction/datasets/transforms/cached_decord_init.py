@@ -1,0 +1,62 @@
+"""DecordInit that keeps recently opened videos open (long recordings)."""
+import os.path as osp
+from collections import OrderedDict
+from mmaction.datasets.transforms import DecordInit
+from mmaction.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class CachedDecordInit(DecordInit):
+    """MMAction2's ``DecordInit``, keeping the last ``cache_size`` videos
+    open per process (least recently used first out).
+
+    ``DecordInit`` reads the whole file into memory and builds decord's
+    frame index for every sample, which for a 37-minute Drive&Act
+    recording costs more than decoding the sample's frames. This transform
+    opens local files by path (decord then reads only what it decodes) and
+    reuses a video's reader for the next sample from the same recording;
+    the frames are the same (tested frame-exact against ``DecordInit``).
+    Other ``io_backend`` values read through mmengine's file client as
+    ``DecordInit`` does. Readers are not pickled: a loader worker starts
+    with an empty cache. Use ``DecordDecode`` after it, as with
+    ``DecordInit``.
+
+    Args:
+        cache_size (int): Open videos kept per process. Defaults to 6 (two
+            recordings of three views).
+        **kwargs: As :class:`DecordInit` (``io_backend``, ``num_threads``).
+    """
+
+    def __init__(self, cache_size: int = 6, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if cache_size < 1:
+            raise ValueError(f'cache_size must be >= 1, got {cache_size}')
+        self.cache_size = cache_size
+        self._readers: OrderedDict = OrderedDict()
+
+    def _get_video_reader(self, filename: str) -> object:
+        """The cached reader of ``filename``, or a newly opened one."""
+        if osp.splitext(filename)[0] == filename:
+            filename = filename + '.mp4'  # as DecordInit
+        reader = self._readers.pop(filename, None)
+        if reader is None:
+            if self.io_backend == 'disk' and not self.kwargs:
+                import decord
+                reader = decord.VideoReader(
+                    filename, num_threads=self.num_threads)
+            else:
+                reader = super()._get_video_reader(filename)
+        self._readers[filename] = reader
+        while len(self._readers) > self.cache_size:
+            self._readers.popitem(last=False)
+        return reader
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state['_readers'] = OrderedDict()
+        return state
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(io_backend={self.io_backend}, '
+                f'num_threads={self.num_threads}, '
+                f'cache_size={self.cache_size})')
