@@ -22,7 +22,7 @@ train_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='DecordInit', **file_client_args),
+            dict(type='CachedDecordInit', **file_client_args),
             dict(type='UniformSample', clip_len=8, num_clips=1),
             dict(type='DecordDecode'),
             dict(type='Resize', scale=(256, 256), keep_ratio=False),
@@ -37,7 +37,7 @@ val_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='DecordInit', **file_client_args),
+            dict(type='CachedDecordInit', **file_client_args),
             dict(
                 type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
             dict(type='DecordDecode'),

@@ -13,7 +13,7 @@ test_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='DecordInit', **_base_.file_client_args),
+            dict(type='CachedDecordInit', **_base_.file_client_args),
             dict(
                 type='UniformSample', clip_len=8, num_clips=4, test_mode=True),
             dict(type='DecordDecode'),

@@ -35,7 +35,7 @@ train_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='DecordInit'),
+            dict(type='CachedDecordInit'),
             dict(
                 type='SampleFrames', clip_len=8, frame_interval=2,
                 num_clips=1),
@@ -51,7 +51,7 @@ val_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='DecordInit'),
+            dict(type='CachedDecordInit'),
             dict(
                 type='SampleFrames',
                 clip_len=8,
