@@ -141,7 +141,10 @@ def test_config_builds_model_and_datasets(path, synthetic_driveact_root,
             shapes = {tuple(value.shape) for value in inputs.values()}
         else:
             shapes = {tuple(inputs.shape)}
-        assert shapes == {(1, 3, frames, crop, crop)}, (loader, shapes)
+        # The 4-clip x 3-crop test protocol: 12 views per sample.
+        views = 12 if loader == 'test_dataloader' and path.stem.endswith(
+            '_test4x3') else 1
+        assert shapes == {(views, 3, frames, crop, crop)}, (loader, shapes)
 
 
 @pytest.mark.parametrize(
