@@ -146,5 +146,7 @@ def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
         '[demo] per sensing condition (test split):')[1]
     assert re.search(r'\| clean +\| \d+ +\| [\d.]+ +\| [\d.]+ ', table)
     assert re.search(r'\| kinect_\w+:(dark|noise) +\| \d+', table)
-    # evaluation shows a progress bar
-    assert re.search(r'\d+/\d+, [\d.]+ task/s', result.stdout)
+    # evaluation shows a progress bar: whole lines in a pipe, every 10%
+    assert re.search(r'\[eval\] \d+/\d+ \(\d+%\), [\d.]+ task/s',
+                     result.stdout)
+    assert '\r' not in result.stdout
