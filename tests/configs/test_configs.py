@@ -18,7 +18,7 @@ CONFIGS = sorted(
 #: config parse their own copy).
 PARSED_CONFIGS = {path: Config.fromfile(path) for path in CONFIGS}
 #: The demo's config (tools/demo.py).
-MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
+MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_demo_synthetic.py'
 SYNTHETIC_DRIVEACT_CONFIGS = [
     path for path in CONFIGS if path.parent.name == 'synthetic'
     and PARSED_CONFIGS[path].train_dataloader.dataset.type == 'DriveActDataset'
