@@ -123,7 +123,7 @@ class HTLLoss(BaseModule):
         Args:
             block_cls_tokens: List over experts (N) of lists over blocks (L)
                 of class tokens (B, C).
-            block_st_tokens: Same nesting of ST tokens (B, M, C).
+            block_st_tokens: Same nesting of ST tokens (B, ..., C).
             expert_outputs (torch.Tensor): Shape (B, N, C); the class-token
                 teachers when ``intra_cls_teacher='expert_output'``.
 
@@ -186,8 +186,9 @@ class HTLLoss(BaseModule):
             block_cls_tokens: List over experts (N) of lists over blocks (L,
                 shallow to deep, the last is the teacher) of class tokens of
                 shape (B, C).
-            block_st_tokens: Same nesting of ST tokens of shape (B, M, C)
-                (M = T*HW; any (B, ...) layout with the same entries works).
+            block_st_tokens: Same nesting of ST tokens, (B, T, HW, C) views
+                from the tap or (B, M, C) with M = T*HW (any (B, ...) layout
+                with the same entries gives the same loss).
             expert_outputs (torch.Tensor): The experts' final class tokens of
                 shape (B, N, C).
             labels (torch.Tensor, optional): Unused; accepted for the common

@@ -10,12 +10,16 @@ are the frame's patch tokens. From it the tap derives
 
 * the class token of the block, ``x[0]`` viewed as (B, T, C) and averaged
   over T -> (B, C); or kept per frame, (B, T, C);
-* the spatio-temporal (ST) tokens, ``x[1:]`` rearranged to (B, T*HW, C)
-  (time-major: all HW patches of frame 0, then frame 1, ...).
+* the spatio-temporal (ST) tokens, ``x[1:]`` as a (B, T, HW, C) *view*
+  (a strided one: no copy; ``flatten(1, 2)`` gives (B, T*HW, C),
+  time-major, as a copy).
 
 Both are computed on request only, from the kept block outputs (which
 autograd keeps alive anyway while training), so a tap costs nothing until a
-loss asks for tokens, and nothing at all when it is not installed.
+loss asks for tokens, and nothing at all when it is not installed. Class
+tokens of every frame and ST tokens share storage with the block outputs:
+a loss that keeps them for backward (HTL's KL keeps its students) keeps
+nothing autograd did not keep already.
 """
 import torch
 from torch import nn
@@ -32,7 +36,7 @@ class TokenTap:
             features = expert(clips)
         class_tokens = tap.class_tokens()   # L x (B, C), shallow -> deep
         frame_tokens = tap.frame_class_tokens()  # L x (B, T, C)
-        st_tokens = tap.st_tokens()         # L x (B, T*HW, C)
+        st_tokens = tap.st_tokens()         # L x (B, T, HW, C), views
 
     Each block's output is recorded once per session: when a block runs
     again, as activation checkpointing does when it recomputes the block
@@ -152,11 +156,11 @@ class TokenTap:
         ]
 
     def st_tokens(self) -> List[torch.Tensor]:
-        """Per-block spatio-temporal tokens.
+        """Per-block spatio-temporal tokens, views of the block outputs.
 
         Returns:
-            list[torch.Tensor]: L tensors of shape (B, T*HW, C), shallow ->
-            deep.
+            list[torch.Tensor]: L strided views of shape (B, T, HW, C),
+            shallow -> deep.
         """
         return [
             block_st_tokens(output, num_frames)
@@ -223,17 +227,17 @@ def block_class_token(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
 
 
 def block_st_tokens(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """Spatio-temporal tokens of one block.
+    """Spatio-temporal tokens of one block, as a view (no copy).
 
     Args:
         tokens (torch.Tensor): Block output of shape (1 + HW, B*T, C).
         num_frames (int): T.
 
     Returns:
-        torch.Tensor: Shape (B, T*HW, C), time-major.
+        torch.Tensor: A strided view of ``tokens`` of shape (B, T, HW, C);
+        ``[b, t, p]`` is patch p of frame t of sample b.
     """
     num_patches, batch_size, channels = _check_lnd(tokens, num_frames)
-    # (HW, B*T, C) -> (HW, B, T, C) -> (B, T, HW, C) -> (B, T*HW, C)
+    # (HW, B*T, C) -> (HW, B, T, C) -> (B, T, HW, C), all views
     st = tokens[1:].view(num_patches, batch_size, num_frames, channels)
-    return st.permute(1, 2, 0, 3).reshape(batch_size, num_frames * num_patches,
-                                          channels)
+    return st.permute(1, 2, 0, 3)

@@ -183,7 +183,7 @@ def test_token_loss_contract_and_hooks_removed():
                                      call['block_st_tokens']):
         assert [t.shape for t in expert_cls] == [(2, WIDTH)] * NUM_BLOCKS
         assert [t.shape for t in expert_st
-                ] == [(2, FRAMES * PATCHES, WIDTH)] * NUM_BLOCKS
+                ] == [(2, FRAMES, PATCHES, WIDTH)] * NUM_BLOCKS
     assert call['expert_outputs'].shape == (2, 3, WIDTH)
     torch.testing.assert_close(call['labels'], torch.tensor([2, 1]))
     assert call['labels'].dtype == torch.long

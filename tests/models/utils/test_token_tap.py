@@ -62,7 +62,7 @@ def test_tapped_token_shapes_and_values():
     for tokens in class_tokens:
         assert tokens.shape == (2, 64)
     for tokens in st_tokens:
-        assert tokens.shape == (2, 8 * 16, 64)
+        assert tokens.shape == (2, 8, 16, 64)
 
     reference = raw_block_outputs(expert, clips)
     for block, raw in enumerate(reference):
@@ -71,10 +71,25 @@ def test_tapped_token_shapes_and_values():
         expected_cls = torch.stack(
             [raw[0, b * 8:(b + 1) * 8].mean(0) for b in range(2)])
         torch.testing.assert_close(class_tokens[block], expected_cls)
-        # ST token of sample b, frame t, patch p sits at t * HW + p
+        # ST token [b, t, p]: sample b, frame t, patch p
         for b, t, p in [(0, 0, 0), (1, 3, 5), (1, 7, 15), (0, 5, 9)]:
-            torch.testing.assert_close(st_tokens[block][b, t * 16 + p],
+            torch.testing.assert_close(st_tokens[block][b, t, p],
                                        raw[1 + p, b * 8 + t])
+
+
+def test_tapped_tokens_are_views_of_the_block_outputs():
+    """No token is copied: ST tokens and per-frame class tokens share
+    storage with the block outputs autograd keeps anyway."""
+    expert = build_expert()
+    with TokenTap(expert, 'transformer.resblocks') as tap:
+        outputs = raw_block_outputs(expert, torch.randn(2, 3, 8, 64, 64))
+    assert len(outputs) == 4
+    for output, st, frame_cls in zip(outputs, tap.st_tokens(),
+                                     tap.frame_class_tokens()):
+        storage = output.untyped_storage().data_ptr()
+        assert st.untyped_storage().data_ptr() == storage
+        assert frame_cls.untyped_storage().data_ptr() == storage
+        assert st.data_ptr() == output[1].data_ptr()  # starts at patch 0
 
 
 def test_token_functions_reject_bad_layout():
@@ -168,7 +183,7 @@ def test_num_frames_from_argument_or_error():
     with tap:
         block(torch.zeros(3, 2 * 2, 4))
     assert tap.class_tokens()[0].shape == (2, 4)
-    assert tap.st_tokens()[0].shape == (2, 2 * 2, 4)
+    assert tap.st_tokens()[0].shape == (2, 2, 2, 4)
 
 
 def test_frame_class_tokens_average_to_class_tokens():
