@@ -7,6 +7,7 @@ from mmengine.model import BaseModule, ModuleDict
 from typing import Dict, Optional, Sequence, Union
 
 from ...utils.modalities import check_input_keys, normalize_modalities
+from ..utils.activation_checkpointing import checkpoint_blocks
 from ..utils.expert_checkpoint import (check_expert_checkpoint_file,
                                        load_expert_checkpoint)
 from ..utils.pretrained import (check_pretrained_files, load_report,
@@ -49,6 +50,15 @@ class ModalityExperts(BaseModule):
             path per modality, for any subset of ``modalities``. A modality
             mapped to None is a slot to fill: ``init_weights()`` raises until
             it names a file. Defaults to None (no expert checkpoints).
+        with_cp (bool): Activation checkpointing: every block of each
+            expert's ``cp_block_path`` keeps only its input for backward and
+            recomputes its inside then (:func:`checkpoint_blocks`; the
+            blocks' source is not touched; a token tap still sees each block
+            output once). Less memory for about one more forward of compute.
+            Defaults to False.
+        cp_block_path (str): Path of the block ``ModuleList`` inside each
+            expert that ``with_cp`` checkpoints. Defaults to
+            ``'transformer.resblocks'`` (UniFormerV2).
         init_cfg (dict, optional): Initialization config of this container.
             Defaults to None.
     """
@@ -58,6 +68,8 @@ class ModalityExperts(BaseModule):
                  modalities: Sequence[str],
                  shared_init: bool = False,
                  expert_checkpoints: Optional[Dict[str, Optional[str]]] = None,
+                 with_cp: bool = False,
+                 cp_block_path: str = 'transformer.resblocks',
                  init_cfg: ConfigType = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.modalities = normalize_modalities(modalities)
@@ -85,6 +97,10 @@ class ModalityExperts(BaseModule):
             name: MODELS.build(expert_cfgs[name])
             for name in self.modalities
         })
+        self.with_cp = with_cp
+        if with_cp:
+            for expert in self.experts.values():
+                checkpoint_blocks(expert, cp_block_path)
 
     def init_weights(self) -> None:
         """Initialize with load reports, then load the expert checkpoints.

@@ -35,7 +35,7 @@ class MoMERecognizer(BaseRecognizer):
                       labels=labels)
 
     to the losses, where ``block_cls_tokens[n][l]`` is (B, C) and
-    ``block_st_tokens[n][l]`` is (B, T*HW, C) of expert n, block l
+    ``block_st_tokens[n][l]`` is a (B, T, HW, C) view of expert n, block l
     (shallow -> deep; ``block_st_tokens`` is None when the loss module has
     ``requires_st_tokens = False``), ``expert_outputs`` is (B, N, C) (what
     the head sees) and ``labels`` is (B,) long.
@@ -67,6 +67,10 @@ class MoMERecognizer(BaseRecognizer):
             experts skip their ``Pretrained`` init and load their backbone
             from the file in ``init_weights()`` (see
             ``ModalityExperts(expert_checkpoints=...)``). Defaults to None.
+        with_cp (bool): Activation checkpointing of every expert block
+            (those at ``token_tap_path``; ``ModalityExperts(with_cp=True)``):
+            less memory, about one more forward of compute; HTL and the
+            token tap work as without. Defaults to False.
         train_cfg (dict, optional): Defaults to None.
         test_cfg (dict, optional): Defaults to None.
         data_preprocessor (dict, optional): Defaults to a
@@ -83,6 +87,7 @@ class MoMERecognizer(BaseRecognizer):
                  token_tap_path: str = 'transformer.resblocks',
                  shared_expert_init: bool = False,
                  expert_checkpoints: Optional[Dict[str, Optional[str]]] = None,
+                 with_cp: bool = False,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -96,7 +101,9 @@ class MoMERecognizer(BaseRecognizer):
                 backbone=backbone,
                 modalities=modalities,
                 shared_init=shared_expert_init,
-                expert_checkpoints=expert_checkpoints),
+                expert_checkpoints=expert_checkpoints,
+                with_cp=with_cp,
+                cp_block_path=token_tap_path),
             cls_head=cls_head,
             train_cfg=train_cfg,
             test_cfg=test_cfg,
