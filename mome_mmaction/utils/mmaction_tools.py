@@ -4,6 +4,7 @@ import mmaction
 import os
 import runpy
 import sys
+import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -58,6 +59,64 @@ def select_portable_runner(argv: List[str]) -> List[str]:
     return [*argv, '--cfg-options', 'runner_type=PortableRunner']
 
 
+def select_amp_dtype(argv: List[str]) -> List[str]:
+    """``argv`` of a ``train.py`` run with ``--amp [--amp-dtype DTYPE]``
+    turned into what MMAction2's ``train.py`` and our optimizer wrappers do.
+
+    ``--amp`` trains in float16 on CUDA (mmengine ``AmpOptimWrapper``,
+    dynamic loss scale: MMAction2's own ``--amp``) and in bfloat16 without
+    CUDA; ``--amp-dtype bfloat16`` selects bfloat16 on CUDA too. bfloat16
+    runs :class:`AutocastOptimWrapper` (autocast, no loss scaler), set with
+    ``--cfg-options optim_wrapper.type=AutocastOptimWrapper`` in place of
+    ``--amp``.
+
+    Args:
+        argv (list[str]): ``sys.argv`` of ``train.py``.
+
+    Returns:
+        list[str]: ``argv`` without ``--amp-dtype`` (and, for bfloat16,
+        without ``--amp``).
+
+    Raises:
+        ValueError: ``--amp-dtype`` without ``--amp`` or without a value,
+            float16 without CUDA, or a config whose optimizer wrapper is
+            neither ``OptimWrapper`` nor ``AmpOptimWrapper``.
+    """
+    argv = list(argv)
+    dtype = None
+    if '--amp-dtype' in argv:
+        index = argv.index('--amp-dtype')
+        if index + 1 >= len(argv) or argv[index + 1] not in ('float16',
+                                                             'bfloat16'):
+            raise ValueError('--amp-dtype takes float16 or bfloat16')
+        dtype = argv[index + 1]
+        del argv[index:index + 2]
+        if '--amp' not in argv:
+            raise ValueError(f'--amp-dtype {dtype} needs --amp')
+    if '--amp' not in argv:
+        return argv
+    dtype = dtype or ('float16' if torch.cuda.is_available() else 'bfloat16')
+    if dtype == 'float16':
+        if not torch.cuda.is_available():
+            raise ValueError(
+                '--amp --amp-dtype float16 needs CUDA (a loss-scaled '
+                'AmpOptimWrapper); without a GPU use --amp (bfloat16)')
+        return argv
+    wrapper = Config.fromfile(argv[1]).optim_wrapper.get(
+        'type', 'OptimWrapper')
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise ValueError(
+            f'--amp (bfloat16) replaces the optimizer wrapper of {argv[1]} by '
+            f'AutocastOptimWrapper, but the config sets {wrapper}')
+    argv.remove('--amp')
+    device = 'CUDA' if torch.cuda.is_available() else 'CPU'
+    print_log(
+        f'--amp: bfloat16 autocast on {device} (AutocastOptimWrapper, no '
+        'loss scaler)',
+        logger='current')
+    return [*argv, '--cfg-options', 'optim_wrapper.type=AutocastOptimWrapper']
+
+
 def run_mmaction_tool(relative_path: str) -> None:
     """Run an MMAction2 tool as ``__main__`` with the current ``sys.argv``.
 
@@ -74,9 +133,13 @@ def run_mmaction_tool(relative_path: str) -> None:
     were already written.
 
     :data:`RUNNER_TOOLS` run any config with ``PortableRunner`` unless it
-    sets its own ``runner_type`` (:func:`select_portable_runner`).
+    sets its own ``runner_type`` (:func:`select_portable_runner`);
+    ``train.py`` also takes ``--amp-dtype {float16,bfloat16}`` and runs
+    ``--amp`` in bfloat16 without CUDA (:func:`select_amp_dtype`).
     """
     path = mmaction_tool_path(relative_path)
+    if relative_path == 'train.py':
+        sys.argv = select_amp_dtype(sys.argv)
     if relative_path in RUNNER_TOOLS:
         sys.argv = select_portable_runner(sys.argv)
     sys.argv[0] = str(path)

@@ -1,8 +1,8 @@
 """Base of the heads over stacked expert outputs (B, N, C)."""
 import torch
 from mmaction.models.heads import BaseHead
-from mmaction.utils import ConfigType
-from typing import Optional
+from mmaction.utils import ConfigType, SampleList
+from typing import Dict, Optional
 
 
 class BaseFusionHead(BaseHead):
@@ -10,8 +10,9 @@ class BaseFusionHead(BaseHead):
 
     Holds what every fusion head shares: ``num_experts`` (checked >= 1),
     the defaults (cross-entropy, clip scores averaged as probabilities,
-    truncated-normal Linear init) and the shape check of the stacked expert
-    outputs.
+    truncated-normal Linear init), the shape check of the stacked expert
+    outputs, and a classification loss on float32 scores (see
+    :meth:`loss_by_feat`).
 
     Args:
         num_classes (int): Number of classes.
@@ -54,3 +55,20 @@ class BaseFusionHead(BaseHead):
                 f'{type(self).__name__} expects expert outputs of shape '
                 f'(B, {self.num_experts}, {self.in_channels}), got '
                 f'{tuple(expert_outputs.shape)}')
+
+    def loss_by_feat(self, cls_scores: torch.Tensor,
+                     data_samples: SampleList) -> Dict[str, torch.Tensor]:
+        """:meth:`BaseHead.loss_by_feat` on float32 scores.
+
+        Under bfloat16 autocast (``AutocastOptimWrapper``) the scores are
+        bfloat16, which MMAction2's accuracy (through numpy) cannot read;
+        cross-entropy in float32 is also what autocast itself would choose.
+
+        Args:
+            cls_scores (torch.Tensor): Class scores of shape (B, K).
+            data_samples (list[ActionDataSample]): With ``gt_label``.
+
+        Returns:
+            dict[str, torch.Tensor]: ``loss_cls`` and the top-k accuracies.
+        """
+        return super().loss_by_feat(cls_scores.float(), data_samples)
