@@ -6,9 +6,12 @@ swaps in the heads of ``interaction_experts_uniformerv2_<size>.py`` and
 ``rus_guided_moe_uniformerv2_<size>.py`` (the RUS head reads a random RUS
 file of the right shape written to a temporary folder). For each head it
 times full training steps (forward, backward, AdamW step) on the same
-batch, interleaving the heads so load from other processes spreads over
-all of them, and prints the median step time, the ratio to the token
-voting gate (target at full size: <= 1.10x) and the head's own parameters.
+batch, interleaving the heads (A B C A B C ...) so load from other
+processes spreads over all of them, until every ratio of fastest steps to
+the token voting gate's moves by less than ``--tolerance`` over the last 3
+rounds or ``--budget`` seconds pass (it says which), and prints min and
+median step times, the ratio of mins (target at full size: <= 1.10x) and
+the head's own parameters.
 The InteractionExpertsHead is also timed with ``token_source='frame'``.
 
 On a shared CPU whole steps vary by more than the heads cost, so each head
@@ -19,10 +22,10 @@ is also timed alone (forward + backward on tokens of the real shapes,
 Usage::
 
     python benchmarks/head_step_cost.py [--size tiny|b16] [--batch-size 8]
-        [--repeats 5] [--device cpu] [--threads N]
+        [--tolerance 0.01] [--budget 300] [--device cpu] [--threads N]
 
-Full size on CPU: ``--size b16 --batch-size 1 --repeats 2`` (about 20 s a
-step, needs ~10 GB of memory).
+Full size on CPU: ``--size b16 --batch-size 1 --budget 900`` (about 20 s
+a step, needs ~10 GB of memory).
 """
 import argparse
 import copy
@@ -35,7 +38,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from pathlib import Path
-from timing import interleaved_seconds
+from timing import describe_stop, interleaved_seconds, interleaved_until_stable
 from typing import Callable, Dict
 
 import mome_mmaction  # noqa: F401  (registers our components)
@@ -70,7 +73,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', choices=['tiny', 'b16'], default='tiny')
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument(
+        '--tolerance',
+        type=float,
+        default=0.01,
+        help='stop the whole-step timing when every ratio of mins moves by '
+        'less than this (relative) over the last 3 rounds (default 0.01)')
+    parser.add_argument(
+        '--budget',
+        type=float,
+        default=300.,
+        help='seconds of whole-step timing at most (default 300)')
+    parser.add_argument(
+        '--max-rounds', type=int, default=30, help='whole-step round budget')
     parser.add_argument('--head-repeats', type=int, default=50)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None)
@@ -129,26 +144,33 @@ def main() -> None:
 
         return step
 
-    times = interleaved_seconds(
+    timing = interleaved_until_stable(
         {
             label: train_step_with(head)
             for label, head in heads.items()
-        }, args.repeats, device)
+        },
+        baseline='TokenVotingGateHead',
+        tolerance=args.tolerance,
+        max_rounds=args.max_rounds,
+        budget_s=args.budget,
+        device=device)
+    times = timing.times
     gate_median = statistics.median(times['TokenVotingGateHead'])
     print(f'model: {args.size} ({len(modalities)} UniFormerV2 experts, '
           f'{sum(p.numel() for p in model.backbone.parameters()):,} '
           f'parameters), batch {args.batch_size} x {frames}x{size}x{size} '
-          f'per modality, {device}, {torch.get_num_threads()} threads, '
-          f'{args.repeats} interleaved repeats')
-    print(f'{"head":<32}{"params":>12}{"median s":>10}{"min s":>10}'
+          f'per modality, {device}, {torch.get_num_threads()} threads')
+    print(describe_stop(timing, args.tolerance))
+    print(f'{"head":<32}{"params":>12}{"min s":>10}{"median s":>10}'
           f'{"ratio":>8}{"extra s":>10}')
+    gate_min = min(times['TokenVotingGateHead'])
     for label, head_times in times.items():
-        median = statistics.median(head_times)
         params = sum(p.numel() for p in heads[label].parameters())
-        print(f'{label:<32}{params:>12,}{median:>10.3f}'
-              f'{min(head_times):>10.3f}{median / gate_median:>8.3f}'
-              f'{median - gate_median:>10.3f}')
-    print('ratio: median training step time / token voting gate '
+        print(f'{label:<32}{params:>12,}{min(head_times):>10.3f}'
+              f'{statistics.median(head_times):>10.3f}'
+              f'{timing.ratios[label]:>8.3f}'
+              f'{min(head_times) - gate_min:>10.3f}')
+    print('ratio: fastest training step / the token voting gate\'s fastest '
           '(target <= 1.10 at full size)')
 
     # Heads alone: forward + backward into the tokens, real shapes.
