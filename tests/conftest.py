@@ -4,9 +4,11 @@ import pytest
 import socket
 import subprocess
 import sys
+import torch
+from contextlib import contextmanager
 from mmengine.registry import init_default_scope
 from pathlib import Path
-from typing import List
+from typing import Iterator, List
 
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
 from mome_mmaction.datasets.synthetic import (make_motion_videos,
@@ -108,3 +110,23 @@ class PickledCodeMarker:
 
     def __reduce__(self):
         return exec, (f'open({self.path!r}, "w").close()', )
+
+
+@contextmanager
+def parameters_on_meta() -> Iterator[None]:
+    """Modules built inside keep their parameters on the meta device (no
+    memory, no init time); other tensors, such as the drop-path rates
+    UniFormerV2 reads with ``.item()``, stay real."""
+    register = torch.nn.Module.register_parameter
+
+    def register_on_meta(module, name, param):
+        if param is not None:
+            param = torch.nn.Parameter(
+                param.to('meta'), requires_grad=param.requires_grad)
+        register(module, name, param)
+
+    torch.nn.Module.register_parameter = register_on_meta
+    try:
+        yield
+    finally:
+        torch.nn.Module.register_parameter = register
