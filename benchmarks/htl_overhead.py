@@ -97,7 +97,7 @@ def training_step(model: nn.Module, htl_loss: nn.Module, inputs: dict,
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-        return {key: float(value) for key, value in losses.items()}
+        return {key: float(value.detach()) for key, value in losses.items()}
 
     return step
 

@@ -76,7 +76,7 @@ def interleaved_until_stable(
     baseline: str,
     tolerance: float = 0.01,
     window: int = 3,
-    min_rounds: int = 3,
+    min_rounds: int = 5,
     max_rounds: int = 50,
     budget_s: float = 600.,
     device: torch.device = torch.device('cpu')
@@ -97,7 +97,7 @@ def interleaved_until_stable(
         baseline (str): Label of the step the others are compared with.
         tolerance (float): Relative spread to stop at. Defaults to 0.01.
         window (int): Rounds the spread is taken over. Defaults to 3.
-        min_rounds (int): Rounds before the first check. Defaults to 3.
+        min_rounds (int): Rounds before the first check. Defaults to 5.
         max_rounds (int): Round budget. Defaults to 50.
         budget_s (float): Time budget in seconds, warm-up included.
             Defaults to 600.

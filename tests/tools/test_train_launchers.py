@@ -17,7 +17,7 @@ import torch
 from mmengine.config import Config
 
 from mome_mmaction.utils import load_checkpoint_weights_only
-from tests.conftest import REPO_ROOT, run_tool
+from tests.conftest import REPO_ROOT, free_port, run_tool
 
 SMOKE_CONFIG = (
     REPO_ROOT / 'configs/synthetic/smoke_recognizer3d_motion_videos.py')
@@ -77,6 +77,41 @@ def test_dist_train_and_test_with_two_cpu_processes(motion_videos_workspace,
     found = re.search(r'Epoch\(test\).*acc/top1: ([\d.]+)',
                       test.stdout + test.stderr)
     assert found and 0 <= float(found.group(1)) <= 1
+
+
+def test_two_nodes_of_one_process_each_train_together(motion_videos_workspace,
+                                                      plain_config):
+    """A multi-node launch as far as one machine allows: NNODES=2 with
+    NODE_RANK 0 and 1 on localhost (MASTER_ADDR, PORT), one process per
+    "node", rendezvous through tools/dist_train.sh's torchrun."""
+    work_dir = motion_videos_workspace / 'work_dirs' / 'two_nodes'
+    port = str(free_port())
+    nodes = [
+        subprocess.Popen([
+            'bash',
+            str(REPO_ROOT / 'tools/dist_train.sh'),
+            str(plain_config), '1', '--work-dir',
+            str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1'
+        ],
+                         cwd=motion_videos_workspace,
+                         env=dict(
+                             os.environ,
+                             PYTHON=sys.executable,
+                             OMP_NUM_THREADS='1',
+                             NNODES='2',
+                             NODE_RANK=str(rank),
+                             MASTER_ADDR='127.0.0.1',
+                             PORT=port),
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
+                         text=True) for rank in (0, 1)
+    ]
+    logs = [node.communicate(timeout=600)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], logs[0][-3000:]
+    # 24 training videos, batch 4, world size 2: 3 iterations per rank.
+    assert 'Epoch(train) [1][3/3]' in logs[0], logs[0][-3000:]
+    assert re.search(r'Distributed training: True', logs[0])
+    assert (work_dir / 'epoch_1.pth').is_file()
 
 
 @pytest.fixture(scope='module')
