@@ -17,6 +17,7 @@ def _train(root, work_dir, epochs, *extra):
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ] + [
         f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=10',
+        'train_dataloader.dataset.indices=24',
         'train_dataloader.num_workers=2',
         'train_dataloader.persistent_workers=True',
         'train_dataloader.sampler.type=SampleSeededSampler'
