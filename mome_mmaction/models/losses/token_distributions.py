@@ -12,6 +12,22 @@ def accumulation_dtype(tensor: torch.Tensor) -> torch.dtype:
     return torch.float64 if tensor.dtype == torch.float64 else torch.float32
 
 
+#: Probabilities below ``exp(LOG_NEGLIGIBLE_PROB)`` (1e-30) count as 0.
+#: Over a softmax of all M*C ST-token entries (1.2M for UniFormerV2-B16)
+#: many probabilities would fall below float32's normal range (1.2e-38),
+#: and x86 CPUs compute on such subnormal numbers some 100x slower: it made
+#: a full-size HTL step 5% slower than MoME alone. Such entries change the
+#: KL and its gradients by less than float32 resolution.
+LOG_NEGLIGIBLE_PROB = -69.0776
+
+
+def _probs_from_log_probs_(log_probs: torch.Tensor) -> torch.Tensor:
+    """``exp`` in place, negligible probabilities exactly 0 (see
+    :data:`LOG_NEGLIGIBLE_PROB`)."""
+    return log_probs.masked_fill_(log_probs < LOG_NEGLIGIBLE_PROB,
+                                  float('-inf')).exp_()
+
+
 def _per_sample_shape(tensor: torch.Tensor) -> Tuple[int, ...]:
     """(B, 1, ..., 1): broadcasts a per-sample value over ``tensor``."""
     return (tensor.shape[0], ) + (1, ) * (tensor.dim() - 1)
@@ -49,8 +65,8 @@ def teacher_distribution(teacher_logits: torch.Tensor) -> TeacherDistribution:
         teacher = teacher_logits.detach().to(
             accumulation_dtype(teacher_logits))
         logsumexp = torch.logsumexp(teacher, dim=reduce_dims)
-        probs = torch.sub(teacher,
-                          logsumexp.view(_per_sample_shape(teacher))).exp_()
+        probs = _probs_from_log_probs_(
+            torch.sub(teacher, logsumexp.view(_per_sample_shape(teacher))))
         cross = (probs * teacher).sum(reduce_dims)
     return TeacherDistribution(teacher_logits, probs, logsumexp, cross)
 
@@ -70,7 +86,8 @@ class _SoftmaxKLDivergence(torch.autograd.Function):
     copy), the teacher's shared ``p`` and per-sample scalars are kept; ``q``
     is recomputed in float32 in backward. So no per-pair copy of the tokens or
     of their log-probabilities exists. A student equal to its teacher gives
-    exactly 0 (both sides go through the same reductions).
+    exactly 0 (both sides go through the same reductions). Probabilities
+    below 1e-30 are taken as exactly 0 (:data:`LOG_NEGLIGIBLE_PROB`).
     """
 
     @staticmethod
@@ -108,8 +125,8 @@ class _SoftmaxKLDivergence(torch.autograd.Function):
                 kl.view(shape)).mul_(teacher_probs).mul_(grad_kl)
             grad_teacher = grad_teacher.to(teacher_logits.dtype)
         if ctx.needs_input_grad[0]:
-            grad_student = student_log_probs.exp_().sub_(teacher_probs).mul_(
-                grad_kl).to(student_logits.dtype)
+            grad_student = _probs_from_log_probs_(student_log_probs).sub_(
+                teacher_probs).mul_(grad_kl).to(student_logits.dtype)
         return grad_student, grad_teacher, None, None, None
 
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
@@ -437,3 +438,31 @@ def test_learned_block_weights_favour_the_blocks_closest_to_the_teacher():
     weights = htl.block_weights.detach()
     assert weights[0] > 1 > weights[1]
     torch.testing.assert_close(weights.sum(), torch.tensor(2.))
+
+
+def test_softmax_kl_makes_no_subnormal_numbers():
+    """Over ~1M ST-token entries with a wide spread most probabilities fall
+    below float32's normal range; x86 CPUs are ~100x slower on such
+    subnormal numbers, so they are flushed to exact zeros (1e-30 and below)
+    while the KL and its gradients stay as they were."""
+    from mome_mmaction.models.losses.token_distributions import (
+        softmax_kl_divergence, teacher_distribution)
+    generator = torch.Generator().manual_seed(0)
+    teacher = 30 * torch.randn(2, 64, 256, generator=generator)
+    student = (teacher + 5 * torch.randn(
+        2, 64, 256, generator=generator)).requires_grad_()
+    tiny = torch.finfo(torch.float32).tiny
+
+    def subnormal(tensor):
+        return int(((tensor != 0) & (tensor.abs() < tiny)).sum())
+
+    assert subnormal(teacher_distribution(teacher).probs) == 0
+    kl = softmax_kl_divergence(student, teacher)
+    (1e-3 * kl.sum()).backward()
+    assert subnormal(student.grad) == 0
+    reference = F.kl_div(
+        F.log_softmax(student.detach().double().flatten(1), 1),
+        F.log_softmax(teacher.double().flatten(1), 1),
+        log_target=True,
+        reduction='none').sum(1)
+    torch.testing.assert_close(kl.double(), reference, rtol=1e-4, atol=1e-4)
