@@ -8,6 +8,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import MMLogger, print_log
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from ..utils.modalities import check_modality_mask_packed
 from ..utils.random_states import seeded_random_states
 from .transforms.synchronized_modality_transforms import VideoReadError
 
@@ -331,6 +332,7 @@ class DriveActDataset(BaseActionDataset):
         if skip_unreadable and test_mode:
             raise ValueError('skip_unreadable is for training only; testing '
                              'never skips samples')
+        check_modality_mask_packed(pipeline, type(self).__name__)
         self.split = split
         self.subset = subset
         self.modalities = dict(modalities or DEFAULT_DRIVEACT_MODALITIES)

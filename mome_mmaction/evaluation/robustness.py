@@ -5,9 +5,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from typing import Dict, List, Optional, Sequence, Tuple
 
+#: ``PackActionInputs``' default ``meta_keys`` (MMAction2 1.2).
+DEFAULT_META_KEYS = ('img_shape', 'img_key', 'video_id', 'timestamp')
+
 #: Test-time failures applied to each modality in turn: (name, transform).
 DEFAULT_FAILURES: Tuple[Tuple[str, Dict], ...] = (
     ('drop', dict(type='DropModality')),
+    ('mask', dict(type='DropModality', mask=True)),
     ('darken', dict(type='CorruptModality', kind='darken', severity=0.8)),
     ('noise', dict(type='CorruptModality', kind='noise', severity=0.3)),
     ('occlusion', dict(type='CorruptModality', kind='occlusion',
@@ -29,13 +33,21 @@ def failure_cases(
 
 
 def insert_before_packing(pipeline: List[Dict], transform: Dict) -> List[Dict]:
-    """A copy of ``pipeline`` with ``transform`` right before packing."""
+    """A copy of ``pipeline`` with ``transform`` right before packing.
+
+    A transform that sets the sample's ``modality_mask`` (``mask=True``)
+    also gets the key added to the packing step's ``meta_keys``.
+    """
     types = [step['type'] for step in pipeline]
     if 'PackActionInputs' not in types:
         raise ValueError('the test pipeline has no PackActionInputs step to '
                          f'insert a failure before (steps: {types})')
     index = types.index('PackActionInputs')
-    return [*pipeline[:index], transform, *pipeline[index:]]
+    packing = copy.deepcopy(pipeline[index])
+    if transform.get('mask'):
+        meta_keys = tuple(packing.get('meta_keys', DEFAULT_META_KEYS))
+        packing['meta_keys'] = meta_keys + ('modality_mask', )
+    return [*pipeline[:index], transform, packing, *pipeline[index + 1:]]
 
 
 def evaluate_case(cfg: Config,

@@ -77,3 +77,30 @@ def build_data_preprocessor(data_preprocessor: OptConfigType,
     if isinstance(data_preprocessor, dict):
         data_preprocessor = MODELS.build(data_preprocessor)
     return data_preprocessor
+
+
+def mark_offline(results: Dict, modality: str) -> None:
+    """Mark ``modality`` offline in the sample's ``results['modality_mask']``
+    (a dict ``{modality: bool}``, True = online; created if absent)."""
+    results['modality_mask'] = dict(
+        results.get('modality_mask', {}), **{modality: False})
+
+
+def check_modality_mask_packed(pipeline: Sequence, owner: str) -> None:
+    """Raise a ``ValueError`` if a step of ``pipeline`` (config dicts or
+    transforms) sets ``modality_mask`` (``mask=True``) but no
+    ``PackActionInputs`` step after it keeps the key in its ``meta_keys``:
+    the mask would be dropped silently."""
+    setter = None
+    for step in pipeline:
+        config = step if isinstance(step, dict) else vars(step)
+        name = step.get('type') if isinstance(step,
+                                              dict) else type(step).__name__
+        if config.get('mask') is True:
+            setter = name
+        elif setter and name == 'PackActionInputs' and \
+                'modality_mask' not in config.get('meta_keys', ()):
+            raise ValueError(
+                f'{owner}: the pipeline step {setter}(mask=True) sets '
+                "'modality_mask', but PackActionInputs does not keep it: add "
+                "'modality_mask' to its meta_keys")

@@ -382,3 +382,25 @@ def test_bad_arguments(synthetic_driveact_root):
         _build(synthetic_driveact_root, split=3)
     with pytest.raises(ValueError, match='subset must be'):
         _build(synthetic_driveact_root, subset='training')
+
+
+def test_a_modality_mask_the_packing_would_drop_is_an_error(
+        synthetic_driveact_root):
+    masked = DECODE_ONLY + [
+        dict(type='DropModality', modality='ir', mask=True)
+    ]
+    with pytest.raises(
+            ValueError,
+            match=r"DropModality\(mask=True\).*add 'modality_mask"):
+        _build(
+            synthetic_driveact_root,
+            pipeline=masked + [dict(type='PackActionInputs')])
+    dataset = _build(
+        synthetic_driveact_root,
+        pipeline=masked + [
+            dict(
+                type='PackActionInputs',
+                collect_keys=('rgb', 'ir', 'depth'),
+                meta_keys=('modality_mask', ))
+        ])
+    assert dataset[0]['data_samples'].modality_mask == dict(ir=False)

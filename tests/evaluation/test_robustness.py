@@ -13,16 +13,21 @@ CONFIG = REPO_ROOT / 'configs/synthetic/mome_synthetic.py'
 def test_failure_cases_and_pipeline_insertion():
     cases = failure_cases(('rgb', 'ir'))
     assert [name for name, _ in cases] == [
-        'clean', 'rgb drop', 'rgb darken', 'rgb noise', 'rgb occlusion',
-        'ir drop', 'ir darken', 'ir noise', 'ir occlusion'
+        'clean', 'rgb drop', 'rgb mask', 'rgb darken', 'rgb noise',
+        'rgb occlusion', 'ir drop', 'ir mask', 'ir darken', 'ir noise',
+        'ir occlusion'
     ]
-    assert cases[6][1] == dict(
+    assert cases[8][1] == dict(
         type='CorruptModality', kind='darken', severity=0.8, modality='ir')
     pipeline = [dict(type='A'), dict(type='PackActionInputs')]
     assert [
         step['type']
         for step in insert_before_packing(pipeline, dict(type='DropModality'))
     ] == ['A', 'DropModality', 'PackActionInputs']
+    masked = insert_before_packing(pipeline,
+                                   dict(type='DropModality', mask=True))
+    assert masked[-1]['meta_keys'][-1] == 'modality_mask'
+    assert 'meta_keys' not in pipeline[-1]  # the config is not changed
     with pytest.raises(ValueError, match='no PackActionInputs'):
         insert_before_packing([dict(type='A')], dict(type='DropModality'))
 
@@ -44,7 +49,11 @@ def test_a_dropped_modality_reaches_the_model(synthetic_driveact_root,
     clean = evaluate_case(cfg, str(checkpoint), str(tmp_path), 'clean')
     dropped = evaluate_case(cfg, str(checkpoint), str(tmp_path), 'rgb_drop',
                             dict(type='DropModality', modality='rgb'))
-    for metrics in (clean, dropped):
+    masked = evaluate_case(
+        cfg, str(checkpoint), str(tmp_path), 'rgb_mask',
+        dict(type='DropModality', modality='rgb', mask=True))
+    assert masked['gate/rgb'] == 0
+    for metrics in (clean, dropped, masked):
         assert {'acc/top1', 'acc/mean1', 'gate/rgb', 'gate/ir',
                 'gate/depth'} <= set(metrics)
         assert sum(metrics[f'gate/{m}']

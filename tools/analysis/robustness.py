@@ -4,12 +4,15 @@ Usage: ``python tools/analysis/robustness.py CONFIG CHECKPOINT
 [--work-dir DIR] [--modalities rgb ir ...] [--failures drop darken ...]
 [--cfg-options KEY=VALUE ...]``.
 Tests CHECKPOINT clean and with each failure (``DropModality``: black
-frames; ``CorruptModality``: darken, noise, occlusion) applied to one
+frames; ``DropModality(mask=True)``: the camera known to be offline, its
+expert masked out of the gate; ``CorruptModality``: darken, noise,
+occlusion) applied to one
 modality at a time, then prints Top-1, Mean-1 and the mean gate weight per
 modality for every case and writes ``robustness.csv`` / ``.md`` to the work
 dir.
 """
 import argparse
+from mmaction.registry import MODELS
 from mmengine.config import Config, DictAction
 from pathlib import Path
 
@@ -50,6 +53,12 @@ def main() -> None:
         args.config).stem / 'robustness'
     failures = [(name, transform) for name, transform in DEFAULT_FAILURES
                 if name in args.failures]
+    head = cfg.model.get('cls_head', {}).get('type')
+    if 'mask' in args.failures and not getattr(
+            MODELS.get(head), 'accepts_modality_mask', False):
+        print(f'[robustness] skipping the mask case: {head} cannot give an '
+              'offline camera zero weight (only the gate heads can)')
+        failures = [failure for failure in failures if failure[0] != 'mask']
     gate_modalities = list(cfg.model.get('modalities', []))
     rows = [['case', 'Top-1', 'Mean-1'] +
             [f'gate {m}' for m in gate_modalities]]

@@ -4,7 +4,7 @@ from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 from typing import Dict, Sequence
 
-from ...utils.modalities import modality_array
+from ...utils.modalities import mark_offline, modality_array
 
 
 @TRANSFORMS.register_module()
@@ -16,13 +16,22 @@ class ModalityDropout(BaseTransform):
     ``SynchronizedModalityTransforms``; test-time failures are
     :class:`DropModality` / :class:`CorruptModality`.
 
+    With ``mask=True`` the dropped modality is also marked offline in the
+    sample's ``modality_mask`` (see :class:`DropModality`), so the gate
+    learns with the weights it will use when a camera is known to be off.
+
     Args:
         modalities (Sequence[str]): Input keys that may be dropped.
         p (float): Probability that a sample loses a modality.
             Defaults to 0.3.
+        mask (bool): Mark the dropped modality offline in
+            ``results['modality_mask']``. Defaults to False.
     """
 
-    def __init__(self, modalities: Sequence[str], p: float = 0.3) -> None:
+    def __init__(self,
+                 modalities: Sequence[str],
+                 p: float = 0.3,
+                 mask: bool = False) -> None:
         if len(modalities) < 2:
             raise ValueError('ModalityDropout needs at least 2 modalities, '
                              f'got {list(modalities)}')
@@ -30,6 +39,7 @@ class ModalityDropout(BaseTransform):
             raise ValueError(f'ModalityDropout p must be in [0, 1], got {p}')
         self.modalities = tuple(modalities)
         self.p = p
+        self.mask = mask
 
     def transform(self, results: Dict) -> Dict:
         """Zero at most one of ``results[modality]``."""
@@ -37,8 +47,10 @@ class ModalityDropout(BaseTransform):
             dropped = self.modalities[np.random.randint(len(self.modalities))]
             frames = modality_array(results, dropped, 'ModalityDropout')
             results[dropped] = np.zeros_like(frames)
+            if self.mask:
+                mark_offline(results, dropped)
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(modalities={self.modalities}, '
-                f'p={self.p})')
+                f'p={self.p}, mask={self.mask})')

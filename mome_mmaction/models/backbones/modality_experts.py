@@ -4,7 +4,7 @@ from contextlib import ExitStack
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType
 from mmengine.model import BaseModule, ModuleDict
-from typing import Dict, Optional, Sequence, Union
+from typing import Collection, Dict, Optional, Sequence, Union
 
 from ...utils.modalities import check_input_keys, normalize_modalities
 from ..utils.activation_checkpointing import checkpoint_blocks
@@ -141,12 +141,17 @@ class ModalityExperts(BaseModule):
         for name, path in self.expert_checkpoints.items():
             load_expert_checkpoint(self.experts[name], path, name)
 
-    def forward(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(
+        self, inputs: Dict[str, torch.Tensor], skip: Collection[str] = ()
+    ) -> torch.Tensor:
         """Run every expert on its modality.
 
         Args:
             inputs (dict[str, torch.Tensor]): Clips per modality, each of
                 shape (B, C, T, H, W).
+            skip (Collection[str]): Modalities whose expert is not run (an
+                offline camera); their outputs are zeros. At least one
+                expert must run. Defaults to ().
 
         Returns:
             torch.Tensor: Expert outputs of shape (B, N, C), ordered as
@@ -154,20 +159,32 @@ class ModalityExperts(BaseModule):
             trailing dimensions.
         """
         check_input_keys(inputs, self.modalities, type(self).__name__)
-        outputs = []
+        unknown = sorted(set(skip) - set(self.modalities))
+        if unknown or len(set(skip)) == len(self.modalities):
+            raise ValueError(
+                f'{type(self).__name__} can skip some of {self.modalities}, '
+                f'not {sorted(skip)}')
+        outputs = {}
         for name in self.modalities:
+            if name in skip:
+                continue
             feature = self.experts[name](inputs[name])
             if isinstance(feature, (tuple, list)):
                 feature = feature[-1]
             if feature.dim() > 2:
                 feature = feature.flatten(2).mean(dim=2)
-            outputs.append(feature)
+            outputs[name] = feature
         widths = {  # int(): under torch.jit tracing sizes are tensors
             name: int(out.shape[1])
-            for name, out in zip(self.modalities, outputs)
+            for name, out in outputs.items()
         }
         if len(set(widths.values())) > 1:
             raise ValueError(
                 'Experts must output features of one width to be stacked, '
                 f'got {widths}')
-        return torch.stack(outputs, dim=1)
+        ran = next(iter(outputs.values()))
+        return torch.stack([
+            outputs.get(name, torch.zeros_like(ran))
+            for name in self.modalities
+        ],
+                           dim=1)

@@ -75,6 +75,7 @@ class InputGatedMoEHead(TokenVotingGateHead):
     def gate_scores(self,
                     expert_outputs: torch.Tensor,
                     modality_inputs: Optional[Sequence[torch.Tensor]] = None,
+                    modality_mask: Optional[torch.Tensor] = None,
                     **kwargs) -> torch.Tensor:
         """Gate scores from the raw clips.
 
@@ -83,6 +84,8 @@ class InputGatedMoEHead(TokenVotingGateHead):
                 gate.
             modality_inputs (Sequence[torch.Tensor]): N clips, each of shape
                 (B, C_n, T, H, W), ordered as the experts.
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online; an offline camera's clip is read as zeros.
 
         Returns:
             torch.Tensor: Scores of shape (B, N).
@@ -101,9 +104,12 @@ class InputGatedMoEHead(TokenVotingGateHead):
                     f'{self.modality_channels[index]}, T, H, W), got '
                     f'{tuple(clips.shape)}')
             # (B, C_n, T, H, W) -> (B, C_n * t * h * w)
-            pooled.append(
-                F.adaptive_avg_pool3d(clips.float(),
-                                      self.gate_input_size).flatten(1))
+            features = F.adaptive_avg_pool3d(clips.float(),
+                                             self.gate_input_size).flatten(1)
+            if modality_mask is not None:  # an offline clip reads as zeros
+                features = features.masked_fill(
+                    ~modality_mask[:, index:index + 1], 0.)
+            pooled.append(features)
         gate_inputs = torch.cat(pooled, dim=1).to(expert_outputs.dtype)
         return self.gate(gate_inputs)
 

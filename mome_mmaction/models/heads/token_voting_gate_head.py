@@ -5,6 +5,7 @@ from mmaction.utils import SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.modality_mask import check_modality_mask
 from ..utils.sample_weights import attach_sample_weights
 from .base_fusion_head import BaseFusionHead
 
@@ -34,6 +35,11 @@ class TokenVotingGateHead(BaseFusionHead):
     Linear -> GELU -> Dropout -> Linear. The gate looks at the experts'
     outputs, not at the raw inputs.
 
+    Offline cameras: with ``modality_mask`` (B, N) bool (True = online),
+    a masked expert's token is zeroed before the gate and its score set to
+    -inf before the softmax, so its weight is exactly 0 and the online
+    experts' weights renormalize among themselves.
+
     ``forward`` returns the logits and the gate weights; :meth:`predict`
     stores the weights (averaged over clips like the scores) on each data
     sample as ``gate_weights`` (N,), ordered as the recognizer's modalities,
@@ -56,6 +62,9 @@ class TokenVotingGateHead(BaseFusionHead):
             ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
             arguments.
     """
+
+    #: ``MoMERecognizer`` may pass ``modality_mask`` (offline cameras).
+    accepts_modality_mask = True
 
     def __init__(self,
                  num_classes: int,
@@ -96,35 +105,56 @@ class TokenVotingGateHead(BaseFusionHead):
                 f"{type(self).__name__}: gate_type must be 'joint' or "
                 f"'per_expert', got {self.gate_type!r}")
 
-    def gate_scores(self, expert_outputs: torch.Tensor,
+    def gate_scores(self,
+                    expert_outputs: torch.Tensor,
+                    modality_mask: Optional[torch.Tensor] = None,
                     **kwargs) -> torch.Tensor:
         """Gate scores of the experts.
 
         Args:
             expert_outputs (torch.Tensor): Shape (B, N, C).
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online; offline tokens are zeroed before the joint gate.
 
         Returns:
-            torch.Tensor: Scores of shape (B, N), before the softmax.
+            torch.Tensor: Scores of shape (B, N), before the softmax (and
+            before offline experts are set to -inf).
         """
         if self.gate_type == 'joint':
+            tokens = self.token_norm(expert_outputs)
+            if modality_mask is not None:
+                tokens = tokens.masked_fill(~modality_mask.unsqueeze(-1), 0.)
             # (B, N, C) -> (B, N*C) -> (B, N)
-            return self.gate(self.token_norm(expert_outputs).flatten(1))
+            return self.gate(tokens.flatten(1))
         return self.gate(expert_outputs).squeeze(-1) + self.expert_prior
 
-    def forward(self, expert_outputs: torch.Tensor,
+    def forward(self,
+                expert_outputs: torch.Tensor,
+                modality_mask: Optional[torch.Tensor] = None,
                 **kwargs) -> Tuple[torch.Tensor, torch.Tensor]:
         """Gate, fuse and classify.
 
         Args:
             expert_outputs (torch.Tensor): Expert output tokens of shape
                 (B, N, C).
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online. Offline experts get weight exactly 0 and add
+                nothing to the fused token. Defaults to None (all online).
 
         Returns:
             Tuple[torch.Tensor, torch.Tensor]: Logits (B, num_classes) and
             gate weights (B, N) that sum to 1 over N.
         """
         self.check_expert_outputs(expert_outputs)
-        scores = self.gate_scores(expert_outputs, **kwargs)  # (B, N)
+        if modality_mask is not None:
+            check_modality_mask(modality_mask, self.num_experts)
+        scores = self.gate_scores(
+            expert_outputs, modality_mask=modality_mask, **kwargs)  # (B, N)
+        if modality_mask is not None:
+            scores = scores.masked_fill(~modality_mask, float('-inf'))
+            # A skipped expert's token is zeros; never let NaN/inf through.
+            expert_outputs = expert_outputs.masked_fill(
+                ~modality_mask.unsqueeze(-1), 0.)
         gate_weights = F.softmax(scores, dim=1)
         # (B, N, 1) * (B, N, C) summed over N -> (B, C)
         fused = (gate_weights.unsqueeze(-1) * expert_outputs).sum(dim=1)

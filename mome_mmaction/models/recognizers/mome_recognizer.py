@@ -9,6 +9,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 from ...utils.modalities import (build_data_preprocessor, check_input_keys,
                                  normalize_modalities)
+from ..utils.modality_mask import check_modality_mask, sample_modality_mask
 from ..utils.token_tap import TokenTap, resolve_blocks
 
 
@@ -46,6 +47,14 @@ class MoMERecognizer(BaseRecognizer):
     per-frame class tokens of every expert's deepest tapped block. Heads
     with ``uses_modality_inputs = True`` (:class:`InputGatedMoEHead`) get
     the raw clips as ``modality_inputs``.
+
+    Offline cameras: data samples may carry ``modality_mask`` (see
+    :mod:`mome_mmaction.models.utils.modality_mask`; True = online). Heads
+    with ``accepts_modality_mask = True`` (the gate heads) then get it as
+    ``modality_mask`` (B*num_clips, N) and give offline experts weight
+    exactly 0; an expert offline for the whole batch is not run at all (its
+    output is zeros) unless the pass taps the experts (HTL, frame-token
+    heads). Other heads refuse a mask with an offline camera.
 
     Args:
         backbone (dict): Expert config, built once per modality; or a dict
@@ -137,7 +146,9 @@ class MoMERecognizer(BaseRecognizer):
                      stage: str = 'backbone',
                      data_samples: OptSampleList = None,
                      test_mode: bool = False,
-                     return_taps: bool = False) -> Tuple:
+                     return_taps: bool = False,
+                     modality_mask: Optional[torch.Tensor] = None,
+                     skip_offline_experts: bool = True) -> Tuple:
         """Run the experts (and the head, for ``stage='head'``).
 
         Args:
@@ -145,20 +156,31 @@ class MoMERecognizer(BaseRecognizer):
                 (B, num_clips, C, T, H, W); keys must equal ``modalities``.
             stage (str): 'backbone' for the stacked expert outputs, 'head'
                 for the head's output. Defaults to 'backbone'.
-            data_samples (list[ActionDataSample], optional): Unused.
+            data_samples (list[ActionDataSample], optional): Read for their
+                ``modality_mask`` when ``modality_mask`` is None.
             test_mode (bool): Unused; kept for MMAction2's interface.
             return_taps (bool): Also return the experts' :class:`TokenTap`
                 of this pass (hooks already removed), in modality order.
                 Defaults to False.
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online, one row per sample (not per clip). Defaults to the
+                data samples' masks.
+            skip_offline_experts (bool): Do not run an expert that is
+                offline in every sample (its output is zeros). Export
+                passes False: a graph has no data-dependent branches.
+                Defaults to True.
 
         Returns:
             tuple: Expert outputs (B*num_clips, N, C) -- or the head's output
             -- and a dict of keyword arguments for the head (``frame_tokens``
             of shape (B*num_clips, N, T, C) for heads that use frame tokens,
-            ``modality_inputs`` for heads that use the raw clips); then the
-            taps if ``return_taps``.
+            ``modality_inputs`` for heads that use the raw clips,
+            ``modality_mask`` (B*num_clips, N) for heads that accept one);
+            then the taps if ``return_taps``.
         """
         check_input_keys(inputs, self.modalities, type(self).__name__)
+        if modality_mask is None:
+            modality_mask = sample_modality_mask(data_samples, self.modalities)
         # (B, num_clips, C, T, H, W) -> (B*num_clips, C, T, H, W)
         clips = {
             name: inputs[name].reshape((-1, ) + inputs[name].shape[2:])
@@ -177,15 +199,28 @@ class MoMERecognizer(BaseRecognizer):
             head_kwargs['modality_inputs'] = [
                 clips[name] for name in self.modalities
             ]
+        tapped = return_taps or self.with_frame_tokens
+        offline = []
+        if modality_mask is not None:
+            clip_mask = self._clip_modality_mask(
+                modality_mask, int(inputs[self.modalities[0]].shape[1]),
+                clips[self.modalities[0]].device)
+            if getattr(self.cls_head, 'accepts_modality_mask', False):
+                head_kwargs['modality_mask'] = clip_mask
+            if skip_offline_experts and not tapped:
+                offline = [
+                    name for index, name in enumerate(self.modalities)
+                    if not bool(modality_mask[:, index].any())
+                ]
         taps = []
         with ExitStack() as taps_open:
-            if return_taps or self.with_frame_tokens:
+            if tapped:
                 taps = [
                     taps_open.enter_context(
                         TokenTap(expert, self.token_tap_path))
                     for expert in self.backbone.experts.values()
                 ]
-            expert_outputs = self.backbone(clips)
+            expert_outputs = self.backbone(clips, skip=offline)
         if self.with_frame_tokens:
             head_kwargs['frame_tokens'] = self.deepest_frame_tokens(taps)
         if stage == 'head':
@@ -195,6 +230,42 @@ class MoMERecognizer(BaseRecognizer):
         if return_taps:
             return outputs, head_kwargs, taps
         return outputs, head_kwargs
+
+    def _clip_modality_mask(self, modality_mask: torch.Tensor, num_clips: int,
+                            device: torch.device) -> torch.Tensor:
+        """The per-sample mask (B, N) repeated for every clip, checked
+        against the head.
+
+        Returns:
+            torch.Tensor: (B*num_clips, N) bool, sample-major like the clips.
+        """
+        check_modality_mask(modality_mask, len(self.modalities))
+        if not getattr(self.cls_head, 'accepts_modality_mask', False) and \
+                not bool(modality_mask.all()):
+            raise ValueError(
+                f'{type(self.cls_head).__name__} cannot take a modality_mask '
+                'with offline cameras: only the gate heads '
+                '(TokenVotingGateHead, InputGatedMoEHead) can give an '
+                'expert zero weight. Drop the camera with '
+                'DropModality(mask=False) (black frames) instead.')
+        return modality_mask.to(device).repeat_interleave(num_clips, dim=0)
+
+    def predict(self, inputs: Dict[str, torch.Tensor],
+                data_samples: SampleList, **kwargs) -> SampleList:
+        """Predict, reading each sample's ``modality_mask`` if it has one.
+
+        Args:
+            inputs (dict[str, torch.Tensor]): Clips per modality of shape
+                (B, num_clips, C, T, H, W).
+            data_samples (list[ActionDataSample]): B samples.
+
+        Returns:
+            list[ActionDataSample]: With ``pred_score``, ``pred_label`` and
+            whatever the head adds (``gate_weights``, ...).
+        """
+        feats, predict_kwargs = self.extract_feat(
+            inputs, test_mode=True, data_samples=data_samples)
+        return self.cls_head.predict(feats, data_samples, **predict_kwargs)
 
     @staticmethod
     def deepest_frame_tokens(taps: Sequence[TokenTap]) -> torch.Tensor:

@@ -98,3 +98,30 @@ def test_bad_arguments_and_missing_modality_are_clear():
                 severity=2))
     with pytest.raises(ValueError, match='at least 2 modalities'):
         TRANSFORMS.build(dict(type='ModalityDropout', modalities=('ir', )))
+
+
+def test_masked_drop_marks_the_camera_offline():
+    dropped = TRANSFORMS.build(
+        dict(type='DropModality', modality='ir', mask=True))(
+            sample())
+    assert not dropped['ir'].any()
+    assert dropped['modality_mask'] == dict(ir=False)
+    both = TRANSFORMS.build(
+        dict(type='DropModality', modality='rgb', mask=True))(
+            dropped)
+    assert both['modality_mask'] == dict(ir=False, rgb=False)
+    unmasked = TRANSFORMS.build(dict(type='DropModality', modality='ir'))(
+        sample())
+    assert 'modality_mask' not in unmasked
+
+
+def test_masked_modality_dropout_marks_what_it_dropped():
+    np.random.seed(0)
+    dropout = TRANSFORMS.build(
+        dict(
+            type='ModalityDropout', modalities=('rgb', 'ir'), p=1., mask=True))
+    for _ in range(5):
+        result = dropout(sample())
+        (offline, ), = [list(result['modality_mask'])]
+        assert result['modality_mask'] == {offline: False}
+        assert not result[offline].any()

@@ -190,3 +190,43 @@ def test_bad_expert_outputs_shape():
     head = build_head()
     with pytest.raises(ValueError, match=r'\(B, 3, 8\), got \(2, 2, 8\)'):
         head(torch.randn(2, 2, 8))
+
+
+@pytest.mark.parametrize('gate_type', ['joint', 'per_expert'])
+def test_masked_expert_gets_exactly_zero_weight_and_others_renormalize(
+        gate_type):
+    head = build_head(gate_type=gate_type)
+    expert_outputs = torch.randn(4, 3, 8)
+    mask = torch.tensor([[True, True, True], [False, True, True],
+                         [True, False, True], [False, False, True]])
+    logits, weights = head(expert_outputs, modality_mask=mask)
+    assert (weights[~mask] == 0).all()
+    torch.testing.assert_close(weights.sum(1), torch.ones(4))
+    assert weights[3, 2] == 1
+    # The offline token does not matter at all, not even through the gate.
+    garbage = expert_outputs.clone()
+    garbage[~mask] = float('nan')
+    logits_garbage, weights_garbage = head(garbage, modality_mask=mask)
+    torch.testing.assert_close(logits_garbage, logits)
+    torch.testing.assert_close(weights_garbage, weights)
+    # An all-online mask is the unmasked gate.
+    torch.testing.assert_close(head(expert_outputs)[0][0], logits[0])
+    with pytest.raises(ValueError, match=r'bool tensor of shape \(B, 3\)'):
+        head(expert_outputs, modality_mask=mask.float())
+
+
+def test_masked_input_gate_reads_the_offline_clip_as_zeros():
+    head = build_head(
+        type='InputGatedMoEHead',
+        modality_channels=1,
+        gate_input_size=(1, 2, 2),
+        gate_channels=4)
+    clips = [torch.randn(2, 1, 2, 4, 4) for _ in range(3)]
+    mask = torch.tensor([[False, True, True], [True, True, True]])
+    _, weights = head(
+        torch.randn(2, 3, 8), modality_inputs=clips, modality_mask=mask)
+    assert weights[0, 0] == 0 and (weights[1] > 0).all()
+    zeroed = [clips[0] * 0] + clips[1:]
+    _, weights_zeroed = head(
+        torch.randn(2, 3, 8), modality_inputs=zeroed, modality_mask=mask)
+    torch.testing.assert_close(weights_zeroed[0], weights[0])

@@ -375,3 +375,97 @@ def test_expert_checkpoints_from_recognizer3d_and_mome_files(tmp_path):
             assert torch.equal(expert[key], value), (name, key)
     assert not torch.equal(model.backbone.experts['rgb'].conv1.weight,
                            three.backbone.experts['rgb'].conv1.weight)
+
+
+def masked_samples(labels, masks):
+    samples = make_samples(labels)
+    for sample, mask in zip(samples, masks):
+        if mask is not None:
+            sample.set_metainfo(dict(modality_mask=mask))
+    return samples
+
+
+def expert_calls(model):
+    calls = {name: 0 for name in model.modalities}
+    for name, expert in model.backbone.experts.items():
+
+        def count(module, args, name=name):
+            calls[name] += 1
+
+        expert.register_forward_pre_hook(count)
+    return calls
+
+
+def test_modality_mask_from_samples_zeroes_the_gate_and_skips_experts():
+    model = build_model().eval()
+    calls = expert_calls(model)
+    inputs = make_inputs(batch_size=2, num_clips=2)
+    with torch.no_grad():
+        # colour offline in both samples (dict form), IR in one (list form)
+        predictions = model(
+            inputs,
+            masked_samples([0, 1], [dict(rgb=False), [False, False, True]]),
+            mode='predict')
+    assert calls == dict(rgb=0, ir=1, depth=1)  # rgb is never run
+    assert predictions[0].gate_weights[0] == 0
+    assert predictions[1].gate_weights.tolist() == [0, 0, 1]
+    # Sample 0 does not depend on what the offline camera delivers.
+    inputs['rgb'] = torch.full_like(inputs['rgb'], 1e6)
+    with torch.no_grad():
+        again = model(
+            inputs,
+            masked_samples([0, 1], [dict(rgb=False), None]),
+            mode='predict')
+    torch.testing.assert_close(again[0].pred_score, predictions[0].pred_score)
+    assert calls == dict(rgb=1, ir=2, depth=2)  # sample 1's colour is on
+    # No sample carries a mask: everything runs, as before.
+    with torch.no_grad():
+        model(inputs, make_samples([0, 1]), mode='predict')
+    assert calls == dict(rgb=2, ir=3, depth=3)
+
+
+def test_modality_mask_in_training_with_htl_still_taps_every_expert():
+    model = build_model(htl_loss=dict(type='HTLLoss', num_blocks=NUM_BLOCKS))
+    calls = expert_calls(model)
+    losses = model(
+        make_inputs(),
+        masked_samples([0, 1],
+                       [dict(rgb=False), dict(rgb=False)]),
+        mode='loss')
+    assert calls == dict(rgb=1, ir=1, depth=1)
+    assert torch.isfinite(sum(v for k, v in losses.items() if 'loss' in k))
+
+
+def test_bad_modality_masks_are_clear_errors():
+    model = build_model().eval()
+    with pytest.raises(ValueError, match=r"names \['lidar'\]"):
+        model(
+            make_inputs(),
+            masked_samples([0, 1], [dict(lidar=False), None]),
+            mode='predict')
+    with pytest.raises(ValueError, match='has 2 values'):
+        model(
+            make_inputs(),
+            masked_samples([0, 1], [[True, False], None]),
+            mode='predict')
+    with pytest.raises(ValueError, match=r'samples \[1\] without any online'):
+        model(
+            make_inputs(),
+            masked_samples([0, 1], [None, [False, False, False]]),
+            mode='predict')
+    late = build_model(
+        cls_head=dict(
+            type='LateFusionHead',
+            num_classes=4,
+            in_channels=WIDTH,
+            num_experts=3))
+    with pytest.raises(ValueError, match='LateFusionHead cannot take'):
+        late(
+            make_inputs(),
+            masked_samples([0, 1], [dict(ir=False), None]),
+            mode='predict')
+    # An all-online mask works with every head.
+    late.eval()(
+        make_inputs(),
+        masked_samples([0, 1], [dict(ir=True), None]),
+        mode='predict')
