@@ -53,6 +53,8 @@ setup(
     python_requires='>=3.10',
     install_requires=install_requires,
     extras_require=dict(
-        tests=read_requirements('tests'), data=read_requirements('data')),
+        tests=read_requirements('tests'),
+        data=read_requirements('data'),
+        deploy=read_requirements('deploy')),
     license='Apache License 2.0',
 )

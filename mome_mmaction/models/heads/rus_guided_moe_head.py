@@ -98,9 +98,9 @@ class RUSRouter(nn.Module):
             scores = (query.unsqueeze(-2) @ keys.transpose(
                 -1, -2)).squeeze(-2) / math.sqrt(self.attention_channels)
             # A modality does not attend to itself: (N, 1, N) over (m, t, k)
+            # (a float eye cast to bool: onnxruntime has no bool EyeLike)
             is_self = torch.eye(
-                num_modalities, dtype=torch.bool,
-                device=tokens.device).unsqueeze(1)
+                num_modalities, device=tokens.device).bool().unsqueeze(1)
             scores = scores.masked_fill(is_self, float('-inf'))
             attention = F.softmax(scores, dim=-1)
             # (B, N, T, 1, N) x (N, T, N, a) -> (B, N, T, a)
