@@ -7,11 +7,11 @@ swaps in the heads of ``interaction_experts_uniformerv2_<size>.py`` and
 file of the right shape written to a temporary folder). For each head it
 times full training steps (forward, backward, AdamW step) on the same
 batch, interleaving the heads (A B C A B C ...) so load from other
-processes spreads over all of them, until every ratio of fastest steps to
-the token voting gate's moves by less than ``--tolerance`` over the last 3
-rounds or ``--budget`` seconds pass (it says which), and prints min and
-median step times, the ratio of mins (target at full size: <= 1.10x) and
-the head's own parameters.
+processes spreads over all of them, until every mean per-round ratio to the
+token voting gate's step is known to ``--tolerance`` (standard error) or
+``--budget`` seconds pass (it says which), and prints min and median step
+times, the ratio of mins (target at full size: <= 1.10x), the mean paired
+ratios and the head's own parameters.
 The InteractionExpertsHead is also timed with ``token_source='frame'``.
 
 On a shared CPU whole steps vary by more than the heads cost, so each head
@@ -77,8 +77,8 @@ def main() -> None:
         '--tolerance',
         type=float,
         default=0.01,
-        help='stop the whole-step timing when every ratio of mins moves by '
-        'less than this (relative) over the last 3 rounds (default 0.01)')
+        help='stop the whole-step timing when every mean paired ratio is '
+        'known to this (relative standard error; default 0.01)')
     parser.add_argument(
         '--budget',
         type=float,

@@ -4,10 +4,11 @@ Training steps (forward, backward, AdamW step) of one ``MoMERecognizer`` on
 one batch, with its HTL loss (``htl``) and without (``mome``: the same
 model and weights with ``htl_loss`` set to None), timed in turns
 (mome htl mome htl ...) in one process, so that the machine's drifting
-speed affects both alike. Rounds go on until the ratio of the fastest steps
-(htl / mome) moves by less than ``--tolerance`` (1%) over the last 3
-rounds, or ``--budget`` seconds pass; the output says which. Min and median
-per variant and the ratio of mins are printed.
+speed affects both alike. Rounds go on until the mean of the per-round
+ratios (htl / mome of the same round) is known to ``--tolerance`` (1%,
+standard error), or ``--budget`` seconds pass; the output says which. Min
+and median per variant, the ratio of mins and the mean paired ratio are
+printed.
 
 Memory: the bytes of the distinct storages autograd keeps for backward in
 one step (weights included), per variant: a deterministic activation-memory
@@ -198,8 +199,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--tolerance',
         type=float,
         default=0.01,
-        help='stop when the ratio of mins moves by less than this '
-        '(relative) over the last 3 rounds (default 0.01)')
+        help='stop when the mean paired ratio is known to this '
+        '(relative standard error; default 0.01)')
     parser.add_argument(
         '--budget',
         type=float,

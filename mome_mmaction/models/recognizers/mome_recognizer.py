@@ -203,7 +203,7 @@ class MoMERecognizer(BaseRecognizer):
         offline = []
         if modality_mask is not None:
             clip_mask = self._clip_modality_mask(
-                modality_mask, int(inputs[self.modalities[0]].shape[1]),
+                modality_mask, tuple(inputs[self.modalities[0]].shape[:2]),
                 clips[self.modalities[0]].device)
             if getattr(self.cls_head, 'accepts_modality_mask', False):
                 head_kwargs['modality_mask'] = clip_mask
@@ -231,15 +231,21 @@ class MoMERecognizer(BaseRecognizer):
             return outputs, head_kwargs, taps
         return outputs, head_kwargs
 
-    def _clip_modality_mask(self, modality_mask: torch.Tensor, num_clips: int,
+    def _clip_modality_mask(self, modality_mask: torch.Tensor,
+                            batch_and_clips: Tuple[int, int],
                             device: torch.device) -> torch.Tensor:
         """The per-sample mask (B, N) repeated for every clip, checked
-        against the head.
+        against the inputs' (B, num_clips) and the head.
 
         Returns:
             torch.Tensor: (B*num_clips, N) bool, sample-major like the clips.
         """
         check_modality_mask(modality_mask, len(self.modalities))
+        batch_size, num_clips = (int(size) for size in batch_and_clips)
+        if int(modality_mask.shape[0]) != batch_size:
+            raise ValueError(
+                f'modality_mask has {int(modality_mask.shape[0])} rows for a '
+                f'batch of {batch_size} samples')
         if not getattr(self.cls_head, 'accepts_modality_mask', False) and \
                 not bool(modality_mask.all()):
             raise ValueError(

@@ -449,8 +449,9 @@ def test_softmax_kl_makes_no_subnormal_numbers():
         softmax_kl_divergence, teacher_distribution)
     generator = torch.Generator().manual_seed(0)
     teacher = 30 * torch.randn(2, 64, 256, generator=generator)
-    student = (teacher + 5 * torch.randn(
-        2, 64, 256, generator=generator)).requires_grad_()
+    student = (
+        teacher +
+        5 * torch.randn(2, 64, 256, generator=generator)).requires_grad_()
     tiny = torch.finfo(torch.float32).tiny
 
     def subnormal(tensor):

@@ -453,6 +453,9 @@ def test_bad_modality_masks_are_clear_errors():
             make_inputs(),
             masked_samples([0, 1], [None, [False, False, False]]),
             mode='predict')
+    with pytest.raises(ValueError, match='1 rows for a batch of 2'):
+        model.extract_feat(
+            make_inputs(), modality_mask=torch.ones(1, 3, dtype=torch.bool))
     late = build_model(
         cls_head=dict(
             type='LateFusionHead',
