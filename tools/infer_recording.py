@@ -8,9 +8,10 @@ Usage::
         [--annotations CHUNKS.csv] [--onnx F.onnx] [--cfg-options ...]
 
 Every ``--stride`` seconds a window of ``--window`` seconds of each view
-(its own fps; its frame ``--frame-offset`` is time 0) goes through the
-config's test pipeline and the model (or, with ``--onnx``, the graph of
-``tools/deployment/export_onnx.py`` through onnxruntime). Writes
+(its own fps; its frame number ``--frame-offset`` is time 0, negative for a
+camera that started later; windows run where all views have frames) goes
+through the config's test pipeline and the model (or, with ``--onnx``, the
+graph of ``tools/deployment/export_onnx.py`` through onnxruntime). Writes
 ``windows.csv`` / ``windows.json`` (per window the top-k classes with scores
 and each camera's gate weight) and ``timeline.png`` to DIR (default
 ``work_dirs/<config name>/recording``) and prints the real-time factor
@@ -93,6 +94,10 @@ def main() -> None:
     classes = list(
         cfg.test_dataloader.dataset.get('classes')
         or DRIVEACT_MIDLEVEL_CLASSES)
+    chunks = None
+    if args.annotations:  # read first: a bad file fails before inference
+        chunks = annotated_chunks(args.annotations, views[0].filename,
+                                  views[0].fps, views[0].frame_offset)
     if args.onnx:
         predict = onnx_predictor(args.onnx, modalities)
     else:
@@ -109,16 +114,13 @@ def main() -> None:
     out_dir = args.out or Path('work_dirs') / Path(
         args.config).stem / 'recording'
     files = write_window_results(results, classes, modalities, out_dir,
-                                 args.topk)
+                                 args.topk, chunks)
     print(f'[infer_recording] {len(results)} windows of {args.window} s '
           f'every {args.stride} s, {"onnxruntime" if args.onnx else "PyTorch"}'
           f': real-time factor {realtime_factor:.2f} (seconds of video per '
           'second of compute)')
     print('[infer_recording] wrote ' + ', '.join(map(str, files.values())))
-    if args.annotations:
-        reference = views[0]
-        chunks = annotated_chunks(args.annotations, reference.filename,
-                                  reference.fps, reference.frame_offset)
+    if chunks:
         report = evaluate_chunks(results, chunks, classes)
         (out_dir / 'chunks.json').write_text(json.dumps(report, indent=1))
         print(f'[infer_recording] {report["chunks"]} annotated chunks: '

@@ -29,7 +29,9 @@ class RecordingView(NamedTuple):
         filename (str): The video file.
         fps (float): Its frame rate.
         num_frames (int): Its frame count.
-        frame_offset (int): Its frame shown at time 0 of the recording.
+        frame_offset (int): Its frame number at time 0 of the recording;
+            negative for a camera that started after time 0 (its frame 0
+            is at ``-frame_offset / fps`` seconds).
     """
     modality: str
     filename: str
@@ -38,9 +40,10 @@ class RecordingView(NamedTuple):
     frame_offset: int
 
     @property
-    def duration_s(self) -> float:
-        """float: Seconds of video from time 0 on."""
-        return (self.num_frames - self.frame_offset) / self.fps
+    def covered_s(self) -> tuple:
+        """tuple[float, float]: The seconds its frames cover."""
+        return (-self.frame_offset / self.fps,
+                (self.num_frames - self.frame_offset) / self.fps)
 
 
 class WindowResult(NamedTuple):
@@ -68,7 +71,7 @@ def open_views(videos: Dict[str, str],
             (others 0).
 
     Raises:
-        ValueError: An offset names no video, or is outside its video.
+        ValueError: An offset names no video.
         FileNotFoundError: A video does not exist.
     """
     import decord
@@ -82,35 +85,35 @@ def open_views(videos: Dict[str, str],
             raise FileNotFoundError(
                 f'video of {modality!r} not found: {filename}')
         reader = decord.VideoReader(filename, num_threads=1)
-        view = RecordingView(modality, filename, float(reader.get_avg_fps()),
-                             len(reader), int(frame_offsets.get(modality, 0)))
-        if not 0 <= view.frame_offset < view.num_frames:
-            raise ValueError(
-                f'frame offset {view.frame_offset} of {modality!r} is outside '
-                f'{filename} ({view.num_frames} frames)')
-        views.append(view)
+        views.append(
+            RecordingView(modality, filename, float(reader.get_avg_fps()),
+                          len(reader), int(frame_offsets.get(modality, 0))))
     return views
 
 
 def sliding_windows(views: Sequence[RecordingView], window_s: float,
                     stride_s: float) -> List[tuple]:
-    """(start, end) seconds of every window that all views cover.
+    """(start, end) seconds of every window that all views cover, from
+    the first instant they all cover.
 
     Raises:
-        ValueError: Non-positive window or stride, or a recording shorter
-            than one window.
+        ValueError: Non-positive window or stride, or views that overlap for
+            less than one window.
     """
     if window_s <= 0 or stride_s <= 0:
         raise ValueError(f'window ({window_s} s) and stride ({stride_s} s) '
                          'must be positive')
-    duration = min(view.duration_s for view in views)
-    if duration < window_s:
+    first = max(view.covered_s[0] for view in views)
+    last = min(view.covered_s[1] for view in views)
+    if last - first < window_s:
+        covers = ', '.join(
+            f'{view.modality} {view.covered_s[0]:.2f}-{view.covered_s[1]:.2f}'
+            f' s' for view in views)
         raise ValueError(
-            f'the recording is {duration:.2f} s long in every view (shortest:'
-            f' {min(views, key=lambda v: v.duration_s).filename}), shorter '
-            f'than one window of {window_s} s')
-    count = int((duration - window_s) / stride_s + 1e-9) + 1
-    return [(index * stride_s, index * stride_s + window_s)
+            f'the views overlap for {max(last - first, 0.):.2f} s only '
+            f'({covers}), shorter than one window of {window_s} s')
+    count = int((last - first - window_s) / stride_s + 1e-9) + 1
+    return [(first + index * stride_s, first + index * stride_s + window_s)
             for index in range(count)]
 
 
@@ -119,7 +122,7 @@ def window_sample(views: Sequence[RecordingView], start_s: float,
     """The window as a ``DriveActDataset`` sample (``modality_infos``)."""
     infos = {}
     for view in views:
-        first = view.frame_offset + int(round(start_s * view.fps))
+        first = max(view.frame_offset + int(round(start_s * view.fps)), 0)
         last = min(view.frame_offset + int(round(end_s * view.fps)),
                    view.num_frames)
         infos[view.modality] = dict(
@@ -314,8 +317,12 @@ def write_window_results(results: Sequence[WindowResult],
                          classes: Sequence[str],
                          modalities: Sequence[str],
                          out_dir: Path,
-                         topk: int = 3) -> Dict[str, Path]:
-    """``windows.csv``, ``windows.json`` and ``timeline.png`` in ``out_dir``.
+                         topk: int = 3,
+                         chunks: Optional[Sequence[dict]] = None
+                         ) -> Dict[str, Path]:
+    """``windows.csv``, ``windows.json`` and ``timeline.png`` in ``out_dir``
+    (the timeline with an annotated-activity strip when ``chunks``, from
+    :func:`annotated_chunks`, are given).
 
     Returns:
         dict[str, Path]: ``csv``, ``json``, ``png`` -> the files.
@@ -355,46 +362,57 @@ def write_window_results(results: Sequence[WindowResult],
             if with_weights:
                 line += [f'{row["weights"][m]:.4f}' for m in modalities]
             writer.writerow(line)
-    plot_timeline(results, classes, modalities, files['png'])
+    plot_timeline(results, classes, modalities, files['png'], chunks)
     return files
 
 
-def plot_timeline(results: Sequence[WindowResult], classes: Sequence[str],
-                  modalities: Sequence[str], png_file: Path) -> None:
-    """Predicted class strip and each camera's weight over time."""
+def plot_timeline(results: Sequence[WindowResult],
+                  classes: Sequence[str],
+                  modalities: Sequence[str],
+                  png_file: Path,
+                  chunks: Optional[Sequence[dict]] = None) -> None:
+    """Predicted class strip (and the annotated one), each camera's weight
+    over time."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     with_weights = results[0].weights is not None
-    figure, axes = plt.subplots(
-        2 if with_weights else 1,
-        1,
-        figsize=(10, 4 if with_weights else 2),
-        sharex=True,
-        squeeze=False,
-        gridspec_kw=dict(height_ratios=[1, 2] if with_weights else [1]))
-    centres = [(r.start_s + r.end_s) / 2 for r in results]
-    labels = [
-        max(range(len(classes)), key=r.scores.__getitem__) for r in results
-    ]
-    colours = plt.get_cmap('tab20')
-    strip = axes[0][0]
     step = results[1].start_s - results[0].start_s if len(results) > 1 \
         else results[0].end_s - results[0].start_s
-    for centre, label in zip(centres, labels):
-        strip.axvspan(
-            centre - step / 2, centre + step / 2, color=colours(label % 20))
-    strip.set_yticks([])
-    strip.set_title('predicted class per window')
-    for label in sorted(set(labels)):
-        strip.plot([], [],
-                   color=colours(label % 20),
-                   lw=6,
-                   label=classes[label])
-    strip.legend(
-        loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
+    strips = [('predicted', [
+        ((r.start_s + r.end_s - step) / 2, (r.start_s + r.end_s + step) / 2,
+         max(range(len(classes)), key=r.scores.__getitem__)) for r in results
+    ])]
+    if chunks:
+        strips.append(('annotated', [(c['start_s'], c['end_s'],
+                                      list(classes).index(c['activity']))
+                                     for c in chunks]))
+    figure, axes = plt.subplots(
+        len(strips) + int(with_weights),
+        1,
+        figsize=(10, 0.6 * len(strips) + (2.2 if with_weights else 1.)),
+        sharex=True,
+        squeeze=False,
+        layout='constrained',
+        gridspec_kw=dict(height_ratios=[1] * len(strips) +
+                         ([2.5] if with_weights else [])))
+    colours = plt.get_cmap('tab20')
+    for row, (title, spans) in enumerate(strips):
+        strip = axes[row][0]
+        for start, end, label in spans:
+            strip.axvspan(start, end, color=colours(label % 20), lw=0)
+        strip.set_yticks([])
+        strip.set_ylabel(title, rotation=0, ha='right', va='center')
+    for label in sorted({span[2] for _, spans in strips for span in spans}):
+        axes[0][0].plot([], [],
+                        color=colours(label % 20),
+                        lw=6,
+                        label=classes[label])
+    figure.legend(
+        loc='outside lower center', ncol=5, fontsize=7, frameon=False)
     if with_weights:
-        weights = axes[1][0]
+        centres = [(r.start_s + r.end_s) / 2 for r in results]
+        weights = axes[-1][0]
         for index, modality in enumerate(modalities):
             weights.plot(
                 centres, [r.weights[index] for r in results], label=modality)
@@ -402,6 +420,5 @@ def plot_timeline(results: Sequence[WindowResult], classes: Sequence[str],
         weights.set_ylabel('weight')
         weights.legend(loc='upper left', bbox_to_anchor=(1.01, 1))
     axes[-1][0].set_xlabel('time (s)')
-    figure.tight_layout()
     figure.savefig(png_file, dpi=100)
     plt.close(figure)

@@ -81,6 +81,9 @@ def test_windows_follow_each_views_fps_and_offset(recording):
     views = open_views(videos, dict(ir=IR_OFFSET))
     assert [v.fps for v in views] == [15, 10, 15]
     assert sliding_windows(views, 2.0, 0.5)[-1] == (12.0, 14.0)
+    # A camera that started 1 s late (negative offset): windows start then.
+    late = open_views(videos, dict(ir=IR_OFFSET, depth=-15))
+    assert sliding_windows(late, 2.0, 0.5)[0] == (1.0, 3.0)
     results, realtime_factor = infer_recording(
         pipeline, grey_level_oracle, views, window_s=2.0, stride_s=0.5)
     assert len(results) == 25 and realtime_factor > 0
@@ -102,8 +105,11 @@ def test_bad_recordings_are_clear_errors(recording, tmp_path):
     videos, annotations = recording
     with pytest.raises(FileNotFoundError, match="'ir' not found: .*nope"):
         open_views(dict(videos, ir=str(tmp_path / 'nope.mp4')), {})
-    with pytest.raises(ValueError, match=r'outside .* \(160 frames\)'):
-        open_views(videos, dict(ir=500))
+    with pytest.raises(
+            ValueError,
+            match=r'overlap for 0.00 s only \(rgb '
+            r'0.00-14.00 s, ir -50.00--34.00 s'):
+        sliding_windows(open_views(videos, dict(ir=500)), 2., 1.)
     with pytest.raises(ValueError, match=r"offsets for \['lidar'\]"):
         open_views(videos, dict(lidar=3))
     with pytest.raises(ValueError, match='shorter than one window of 60'):
