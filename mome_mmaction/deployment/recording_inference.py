@@ -15,10 +15,15 @@ import time
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from pathlib import Path
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
+from typing import (Callable, Dict, List, Mapping, NamedTuple, Optional,
+                    Sequence)
 
 from ..datasets.driveact_dataset import read_driveact_view_csv
 from ..utils.progress import LogFriendlyProgressBar
+from .onnx_export import HEAD_WEIGHT_OUTPUTS
+
+#: Prediction fields holding per-sample fusion weights, by head.
+WEIGHT_FIELDS = ('gate_weights', *HEAD_WEIGHT_OUTPUTS.values())
 
 
 class RecordingView(NamedTuple):
@@ -144,10 +149,9 @@ def torch_predictor(model: torch.nn.Module) -> Callable[[dict], tuple]:
     def predict(packed: dict) -> tuple:
         with torch.no_grad():
             prediction, = model.test_step(pseudo_collate([packed]))
-        weights = next(
-            (prediction.get(field)
-             for field in ('gate_weights', 'interaction_weights',
-                           'routing_weights') if field in prediction), None)
+        weights = next((prediction.get(field)
+                        for field in WEIGHT_FIELDS if field in prediction),
+                       None)
         return prediction.pred_score, weights
 
     return predict
@@ -184,6 +188,8 @@ def onnx_predictor(onnx_file: str,
             inputs = {modalities[0]: inputs}
         num_clips = next(iter(inputs.values())).shape[0]
         mask = packed['data_samples'].get('modality_mask', None) or {}
+        if not isinstance(mask, Mapping):  # N values in modality order
+            mask = dict(zip(modalities, torch.as_tensor(mask).tolist()))
         outputs = []
         for clip in range(num_clips):
             feeds = {

@@ -182,9 +182,6 @@ class ModalityExperts(BaseModule):
             raise ValueError(
                 'Experts must output features of one width to be stacked, '
                 f'got {widths}')
-        ran = next(iter(outputs.values()))
-        return torch.stack([
-            outputs.get(name, torch.zeros_like(ran))
-            for name in self.modalities
-        ],
-                           dim=1)
+        zeros = torch.zeros_like(next(iter(outputs.values())))
+        ordered = [outputs.get(name, zeros) for name in self.modalities]
+        return torch.stack(ordered, dim=1)
