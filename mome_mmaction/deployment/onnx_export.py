@@ -20,8 +20,8 @@ from mmaction.models.recognizers import Recognizer3D
 from torch import nn
 from typing import Dict, List, Optional, Tuple
 
-from ..models.heads import (InteractionExpertsHead, LateFusionHead,
-                            RUSGuidedMoEHead)
+from ..models.heads import (InputGatedMoEHead, InteractionExpertsHead,
+                            LateFusionHead, RUSGuidedMoEHead)
 from ..models.recognizers import EarlyFusionRecognizer, MoMERecognizer
 
 #: Name of the extra output of each head that returns fusion weights.
@@ -204,8 +204,19 @@ def export_onnx(wrapper: ExportableRecognizer,
         out_file (str): Where to write the graph.
         opset (int): ONNX opset. Defaults to 18.
         dynamic_batch (bool): Make the batch dimension of every input and
-            output dynamic. Defaults to False.
+            output dynamic (not for ``InputGatedMoEHead``). Defaults to
+            False.
+
+    Raises:
+        ValueError: A dynamic batch for ``InputGatedMoEHead``.
     """
+    head = wrapper.model.cls_head
+    if dynamic_batch and isinstance(head, InputGatedMoEHead):
+        raise ValueError(
+            'InputGatedMoEHead cannot be exported with a dynamic batch: with '
+            "one, torch's exporter loses the clips' sizes, which the gate's "
+            'adaptive_avg_pool3d needs; export it with a fixed batch (no '
+            '--dynamic-batch)')
     names = wrapper.input_names + wrapper.output_names
     dynamic_axes = {name: {0: 'batch'} for name in names} \
         if dynamic_batch else None
