@@ -1,4 +1,5 @@
 """Shared fixtures: mmaction scope, generated data, running our tools."""
+import importlib.util
 import os
 import pytest
 import socket
@@ -8,6 +9,7 @@ import torch
 from contextlib import contextmanager
 from mmengine.registry import init_default_scope
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator, List
 
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
@@ -53,6 +55,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Import ``benchmarks/<name>.py`` (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        name, REPO_ROOT / 'benchmarks' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(args: List[str],

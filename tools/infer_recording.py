@@ -22,7 +22,6 @@ also prints the recording's Top-1 and Mean-1 over its annotated chunks.
 import argparse
 import json
 from mmaction.registry import MODELS
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from pathlib import Path
@@ -37,6 +36,8 @@ from mome_mmaction.deployment.recording_inference import (annotated_chunks,
                                                           open_views,
                                                           torch_predictor,
                                                           write_window_results)
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 def key_values(pairs: List[str], option: str, cast=str) -> Dict:
@@ -56,7 +57,7 @@ def key_values(pairs: List[str], option: str, cast=str) -> Dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument('checkpoint')
     parser.add_argument(
         '--video',
@@ -73,15 +74,8 @@ def main() -> None:
     parser.add_argument('--annotations', help='a Drive&Act chunk CSV')
     parser.add_argument(
         '--onnx', help='run this exported graph with onnxruntime instead')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     videos = key_values(args.video, '--video')
     modalities = list(cfg.model.get('modalities', videos))

@@ -1,17 +1,8 @@
 """benchmarks/timing.py: when interleaved timing may stop."""
-import importlib.util
 import itertools
 from unittest import mock
 
-from tests.conftest import REPO_ROOT
-
-
-def load_timing():
-    spec = importlib.util.spec_from_file_location(
-        'timing', REPO_ROOT / 'benchmarks' / 'timing.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_benchmark
 
 
 def timed_on_a_fake_clock(timing, durations, **kwargs):
@@ -36,7 +27,7 @@ def timed_on_a_fake_clock(timing, durations, **kwargs):
 
 
 def test_steady_ratio_stops_early_with_its_paired_ratio():
-    timing = load_timing()
+    timing = load_benchmark('timing')
     result = timed_on_a_fake_clock(
         timing, dict(a=[10., 11.], b=[12., 13.2]), budget_s=1e6)
     assert result.stopped_by == 'spread' and result.rounds == 5
@@ -48,7 +39,7 @@ def test_steady_ratio_stops_early_with_its_paired_ratio():
 def test_noisy_ratio_with_settled_minimums_does_not_stop_early():
     """The fastest calls stop moving after a few rounds while the paired
     ratios still vary by 10%: that is not a known ratio."""
-    timing = load_timing()
+    timing = load_benchmark('timing')
     result = timed_on_a_fake_clock(
         timing,
         dict(a=[10., 10., 10.], b=[10., 11., 12.]),

@@ -1,20 +1,10 @@
 """benchmarks/fusion_accuracy.py: which runs give a two-stage config its
 experts."""
-import importlib.util
-
-from tests.conftest import REPO_ROOT
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        'fusion_accuracy', REPO_ROOT / 'benchmarks' / 'fusion_accuracy.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_benchmark
 
 
 def test_two_stage_configs_start_from_the_single_expert_runs():
-    benchmark = load_benchmark()
+    benchmark = load_benchmark('fusion_accuracy')
     expected = dict(
         rgb='single_rgb_synthetic',
         ir='single_ir_synthetic',

@@ -13,28 +13,22 @@ samples are named and get weight 0.
 import argparse
 import numpy as np
 from mmaction.registry import DATASETS
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets.class_weights import (CLASS_WEIGHT_SCHEMES,
                                                   class_weights_from_counts)
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument(
         '--scheme', choices=CLASS_WEIGHT_SCHEMES, default='inverse')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/train.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     classes = dataset.metainfo['classes']

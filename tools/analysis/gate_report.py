@@ -12,7 +12,6 @@ data_root), ``gate_weights_per_condition.{csv,md}``: accuracy and gate
 weights per sensing condition (clean, each camera's failures).
 """
 import argparse
-from mmengine.config import Config, DictAction
 from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
@@ -21,25 +20,20 @@ from mome_mmaction.datasets.synthetic import synthetic_conditions
 from mome_mmaction.evaluation import prediction_conditions, write_gate_report
 from mome_mmaction.evaluation.robustness import evaluate_case
 from mome_mmaction.utils import load_pickle_safely
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument(
         'predictions',
         help='a checkpoint (.pth) or a dump '
         '(.pkl) of tools/test.py --dump')
     parser.add_argument('--out', type=Path)
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     out_dir = args.out or Path('work_dirs') / Path(
         args.config).stem / 'gate_report'
     dump_file = Path(args.predictions)

@@ -17,11 +17,12 @@ import argparse
 import torch
 from mmaction.registry import MODELS
 from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from typing import Sequence
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 class ClipsToFeatures(torch.nn.Module):
@@ -43,7 +44,7 @@ class ClipsToFeatures(torch.nn.Module):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument('--shape', type=int, nargs=3, metavar=('T', 'H', 'W'))
     parser.add_argument(
         '--stage',
@@ -51,15 +52,8 @@ def main() -> None:
         default='head',
         help='count the head too (default) or the '
         'backbone(s) alone')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/train.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model).eval()
     head = getattr(model, 'cls_head', None)

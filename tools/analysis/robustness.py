@@ -13,18 +13,19 @@ dir.
 """
 import argparse
 from mmaction.registry import MODELS
-from mmengine.config import Config, DictAction
 from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.evaluation import to_markdown, write_csv
 from mome_mmaction.evaluation.robustness import (DEFAULT_FAILURES,
                                                  evaluate_case, failure_cases)
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir', type=Path)
     parser.add_argument(
@@ -36,15 +37,8 @@ def main() -> None:
         nargs='+',
         choices=[name for name, _ in DEFAULT_FAILURES],
         default=[name for name, _ in DEFAULT_FAILURES])
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     modalities = args.modalities or list(cfg.model.get('modalities', []))
     if not modalities:
         parser.error(f'{args.config} has no model.modalities; pass '

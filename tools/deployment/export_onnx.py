@@ -23,13 +23,15 @@ import argparse
 import os
 import torch
 from mmaction.registry import MODELS
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.deployment import (ExportableRecognizer, example_inputs,
                                       export_onnx, max_abs_differences)
+from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             config_from_args)
 
 
 def default_frames_size(cfg: Config) -> tuple:
@@ -44,7 +46,7 @@ def default_frames_size(cfg: Config) -> tuple:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
+    add_config_arguments(parser)
     parser.add_argument('checkpoint')
     parser.add_argument(
         '--out', type=Path, help='default: CKPT with the suffix .onnx')
@@ -64,15 +66,8 @@ def main() -> None:
         '--no-modality-mask',
         action='store_true',
         help='no modality_mask input for the gate heads')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config keys, as in tools/test.py')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = config_from_args(args)
     frames_size = tuple(args.shape or default_frames_size(cfg) or ())
     if not frames_size:
         parser.error(f'{args.config}: the backbone names no t_size and '
