@@ -1,6 +1,7 @@
 """The config arguments our command-line tools share."""
 import argparse
 from mmengine.config import Config, DictAction
+from typing import Optional, Tuple
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,3 +20,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
+
+
+def backbone_clip_size(cfg: Config) -> Optional[Tuple[int, int, int]]:
+    """(T, H, W) of the config's backbone (UniFormerV2: ``t_size``,
+    ``input_resolution``), or None when it names neither."""
+    backbone = cfg.model.get('backbone', {})
+    if 't_size' in backbone and 'input_resolution' in backbone:
+        return (backbone['t_size'], backbone['input_resolution'],
+                backbone['input_resolution'])
+    return None

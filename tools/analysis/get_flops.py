@@ -22,6 +22,7 @@ from typing import Sequence
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             backbone_clip_size,
                                              config_from_args)
 
 
@@ -61,10 +62,11 @@ def main() -> None:
         print(f'RUS file {head.rus_file} not written yet: counting with '
               'zero RUS values (FLOPs do not depend on them)')
         head.use_zero_rus()
-    backbone = cfg.model.backbone
-    frames, height, width = args.shape or (backbone.t_size,
-                                           backbone.input_resolution,
-                                           backbone.input_resolution)
+    clip_size = args.shape or backbone_clip_size(cfg)
+    if clip_size is None:
+        parser.error(f'{args.config}: the backbone names no t_size and '
+                     'input_resolution; pass --shape T H W')
+    frames, height, width = clip_size
     modalities = tuple(getattr(model, 'modalities', ()))
     clips = tuple(
         torch.zeros(1, 1, 3, frames, height, width)

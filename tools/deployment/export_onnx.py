@@ -23,7 +23,6 @@ import argparse
 import os
 import torch
 from mmaction.registry import MODELS
-from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from pathlib import Path
 
@@ -31,17 +30,8 @@ import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.deployment import (ExportableRecognizer, example_inputs,
                                       export_onnx, max_abs_differences)
 from mome_mmaction.utils.tool_config import (add_config_arguments,
+                                             backbone_clip_size,
                                              config_from_args)
-
-
-def default_frames_size(cfg: Config) -> tuple:
-    """(T, H, W) of the config's backbone (UniFormerV2: ``t_size``,
-    ``input_resolution``), or None."""
-    backbone = cfg.model.get('backbone', {})
-    if 't_size' in backbone and 'input_resolution' in backbone:
-        return (backbone['t_size'], backbone['input_resolution'],
-                backbone['input_resolution'])
-    return None
 
 
 def main() -> None:
@@ -68,7 +58,7 @@ def main() -> None:
         help='no modality_mask input for the gate heads')
     args = parser.parse_args()
     cfg = config_from_args(args)
-    frames_size = tuple(args.shape or default_frames_size(cfg) or ())
+    frames_size = tuple(args.shape or backbone_clip_size(cfg) or ())
     if not frames_size:
         parser.error(f'{args.config}: the backbone names no t_size and '
                      'input_resolution; pass --shape T H W')
