@@ -9,6 +9,8 @@ from typing import Dict, Optional, Tuple
 
 from ..utils.sample_weights import attach_sample_weights
 from ..utils.temporal_rus import RUS_KEYS, load_temporal_rus
+from ..utils.token_routing import (FeedForwardExpert, RoutedAttentionExpert,
+                                   load_balance_loss, top_k_routing)
 from .base_fusion_head import BaseFusionHead
 
 
@@ -119,74 +121,6 @@ class RUSRouter(nn.Module):
         return self.scorer(torch.cat([processed, temporal_context], dim=-1))
 
 
-class FeedForwardExpert(nn.Module):
-    """Token-wise expert: LayerNorm -> Linear -> GELU -> Dropout -> Linear.
-
-    Returns a residual update; the head adds the routed, weighted updates to
-    the tokens.
-    """
-
-    def __init__(self, channels: int, hidden_channels: int,
-                 dropout: float) -> None:
-        super().__init__()
-        self.ffn = nn.Sequential(
-            nn.LayerNorm(channels), nn.Linear(channels, hidden_channels),
-            nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden_channels,
-                                                      channels))
-
-    def forward(self, tokens: torch.Tensor,
-                routed: torch.Tensor) -> torch.Tensor:
-        """Update every token on its own.
-
-        Args:
-            tokens (torch.Tensor): (B, L, d).
-            routed (torch.Tensor): (B, L) bool; unused (token-wise expert).
-
-        Returns:
-            torch.Tensor: Residual update (B, L, d).
-        """
-        return self.ffn(tokens)
-
-
-class SynergyExpert(nn.Module):
-    """Expert whose tokens attend to the tokens of the same sample that are
-    routed to it, then an FFN (pre-norm); returns a residual update."""
-
-    def __init__(self, channels: int, hidden_channels: int, num_heads: int,
-                 dropout: float) -> None:
-        super().__init__()
-        self.norm_attention = nn.LayerNorm(channels)
-        self.attention = nn.MultiheadAttention(
-            channels, num_heads, dropout=dropout, batch_first=True)
-        self.ffn = FeedForwardExpert(channels, hidden_channels, dropout)
-
-    def forward(self, tokens: torch.Tensor,
-                routed: torch.Tensor) -> torch.Tensor:
-        """Attend among a sample's routed tokens.
-
-        Args:
-            tokens (torch.Tensor): (B, L, d), the L = N*T tokens of each
-                sample.
-            routed (torch.Tensor): (B, L) bool, the tokens routed here (the
-                only keys); rows of other tokens are computed but get zero
-                routing weight.
-
-        Returns:
-            torch.Tensor: Residual update (B, L, d).
-        """
-        # A sample with no routed token attends over all of its tokens
-        # (its outputs get zero weight); this only avoids empty softmaxes.
-        ignored_keys = ~routed & routed.any(dim=1, keepdim=True)
-        normed = self.norm_attention(tokens)
-        attended, _ = self.attention(
-            normed,
-            normed,
-            normed,
-            key_padding_mask=ignored_keys,
-            need_weights=False)
-        return attended + self.ffn(tokens + attended, routed)
-
-
 @MODELS.register_module()
 class RUSGuidedMoEHead(BaseFusionHead):
     """Temporal RUS-guided mixture of experts over per-frame modality tokens.
@@ -199,7 +133,8 @@ class RUSGuidedMoEHead(BaseFusionHead):
     R and synergy S (N, N, T) loaded from ``rus_file``, scores E experts for
     each modality and frame; the top ``top_k`` are kept, their weights
     renormalized (softmax over the kept logits). The first
-    ``num_synergy_experts`` experts are :class:`SynergyExpert` (attention
+    ``num_synergy_experts`` experts are synergy experts
+    (:class:`RoutedAttentionExpert`: attention
     over the tokens of the same sample routed to them), the rest FFNs.
     Each token becomes ``x + sum_e w_e f_e(x)``; tokens are averaged over
     modalities, pooled over time, normalized and classified. The default
@@ -355,8 +290,8 @@ class RUSGuidedMoEHead(BaseFusionHead):
                                 attention_channels, gru_channels,
                                 num_moe_experts)
         self.moe_experts = nn.ModuleList([
-            SynergyExpert(hidden_channels, expert_hidden_channels,
-                          synergy_heads, expert_dropout)
+            RoutedAttentionExpert(hidden_channels, expert_hidden_channels,
+                                  synergy_heads, expert_dropout)
             for _ in range(num_synergy_experts)
         ] + [
             FeedForwardExpert(hidden_channels, expert_hidden_channels,
@@ -390,23 +325,6 @@ class RUSGuidedMoEHead(BaseFusionHead):
         for key in RUS_KEYS:
             getattr(self, f'rus_{key}').zero_()
         self.rus_loaded = True
-
-    def route(self, router_logits: torch.Tensor
-              ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Top-k routing.
-
-        Args:
-            router_logits (torch.Tensor): (..., E).
-
-        Returns:
-            Tuple[torch.Tensor, torch.Tensor]: Routing weights (..., E):
-            softmax over the ``top_k`` largest logits, 0 elsewhere; and the
-            chosen expert indices (..., top_k).
-        """
-        top_logits, top_indices = router_logits.topk(self.top_k, dim=-1)
-        weights = torch.zeros_like(router_logits).scatter(
-            -1, top_indices, F.softmax(top_logits, dim=-1))
-        return weights, top_indices
 
     def forward(self,
                 feats: torch.Tensor,
@@ -443,7 +361,7 @@ class RUSGuidedMoEHead(BaseFusionHead):
         hidden = hidden + self.modality_embed + self.frame_embed
         router_logits = self.router(hidden, self.rus_U, self.rus_R,
                                     self.rus_S)  # (B, N, T, E)
-        routing_weights, _ = self.route(router_logits)
+        routing_weights, _ = top_k_routing(router_logits, self.top_k)
         # (B, N, T, d) -> (B, N*T, d): experts see a sample's tokens together
         flat_hidden = hidden.flatten(1, 2)
         flat_weights = routing_weights.flatten(1, 2)  # (B, N*T, E)
@@ -518,24 +436,7 @@ class RUSGuidedMoEHead(BaseFusionHead):
             means['redundancy'],
             loss_rus_synergy=self.loss_weights['synergy'] * means['synergy'],
             loss_load_balance=self.load_balance_weight *
-            self.load_balance_loss(router_logits))
-
-    def load_balance_loss(self, router_logits: torch.Tensor) -> torch.Tensor:
-        """Switch-Transformer load balancing, unweighted: E * sum_e f_e P_e.
-
-        Args:
-            router_logits (torch.Tensor): (..., E).
-
-        Returns:
-            torch.Tensor: Scalar; 1 for perfectly balanced routing.
-        """
-        probs = F.softmax(router_logits.float(), dim=-1).flatten(0, -2)
-        _, top_indices = router_logits.topk(self.top_k, dim=-1)
-        counts = torch.bincount(
-            top_indices.flatten(), minlength=self.num_moe_experts)
-        dispatch_fraction = counts.to(probs.dtype) / top_indices.numel()
-        return self.num_moe_experts * (dispatch_fraction *
-                                       probs.mean(dim=0)).sum()
+            load_balance_loss(router_logits, self.top_k))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict[str, torch.Tensor]:
