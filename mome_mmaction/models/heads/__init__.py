@@ -1,3 +1,4 @@
+from .asymmetric_moe_head import AsymmetricMoEHead
 from .base_fusion_head import BaseFusionHead
 from .input_gated_moe_head import InputGatedMoEHead
 from .interaction_experts_head import InteractionExpertsHead
@@ -6,6 +7,7 @@ from .rus_guided_moe_head import RUSGuidedMoEHead
 from .token_voting_gate_head import TokenVotingGateHead
 
 __all__ = [
-    'BaseFusionHead', 'InputGatedMoEHead', 'InteractionExpertsHead',
-    'LateFusionHead', 'RUSGuidedMoEHead', 'TokenVotingGateHead'
+    'AsymmetricMoEHead', 'BaseFusionHead', 'InputGatedMoEHead',
+    'InteractionExpertsHead', 'LateFusionHead', 'RUSGuidedMoEHead',
+    'TokenVotingGateHead'
 ]
