@@ -13,21 +13,24 @@ tensors, which ``torch.onnx.export`` can trace:
 * outputs: ``scores`` (B, K), what ``predict`` gives as ``pred_score``
   for one clip (class probabilities with ``average_clips='prob'``);
   ``gate_weights`` (B, N) for the gate heads, ``interaction_weights`` or
-  ``routing_weights`` for the interaction-aware heads.
+  ``routing_weights`` for the interaction-aware heads, ``group_weights``
+  (B, 3) for ``AsymmetricMoEHead``.
 """
 import torch
 from mmaction.models.recognizers import Recognizer3D
 from torch import nn
 from typing import Dict, List, Optional, Tuple
 
-from ..models.heads import (InputGatedMoEHead, InteractionExpertsHead,
-                            LateFusionHead, RUSGuidedMoEHead)
+from ..models.heads import (AsymmetricMoEHead, InputGatedMoEHead,
+                            InteractionExpertsHead, LateFusionHead,
+                            RUSGuidedMoEHead)
 from ..models.recognizers import EarlyFusionRecognizer, MoMERecognizer
 
 #: Name of the extra output of each head that returns fusion weights.
 HEAD_WEIGHT_OUTPUTS = {
     InteractionExpertsHead: 'interaction_weights',
     RUSGuidedMoEHead: 'routing_weights',
+    AsymmetricMoEHead: 'group_weights',
 }
 
 

@@ -12,7 +12,8 @@ The graph has one input per modality, named after it (``inputs`` for a
 the test pipeline gives them (normalization is inside the graph), plus
 ``modality_mask`` (B, N) bool (True = camera online) for the gate heads; its
 outputs are ``scores`` (B, K) and, for heads that fuse with weights,
-``gate_weights`` / ``interaction_weights`` / ``routing_weights``.
+``gate_weights`` / ``interaction_weights`` / ``routing_weights`` /
+``group_weights``.
 
 The exported graph is run with onnxruntime on random clips (and, with a
 mask, once more with the first camera offline); the tool prints the max abs

@@ -291,9 +291,9 @@ class AsymmetricMoEHead(BaseFusionHead):
             log_k = math.log(self.num_classes)
             confidence = 1 + (p * log_p).sum(dim=-1) / log_k
             departure = (p * (log_p - log_prior)).sum(dim=-1) / log_k
-            normalized = F.layer_norm(tokens.float(), tokens.shape[-1:])
+            normalized = F.layer_norm(tokens.float(), (self.in_channels, ))
             deviation = (normalized - normalized.mean(dim=2, keepdim=True)
-                         ).norm(dim=-1) / math.sqrt(tokens.shape[-1])
+                         ).norm(dim=-1) / math.sqrt(self.in_channels)
             features = torch.stack([confidence, departure, deviation], dim=-1)
         return probe_logits, features
 

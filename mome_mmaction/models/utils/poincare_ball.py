@@ -45,7 +45,9 @@ def _norm(x: torch.Tensor) -> torch.Tensor:
 
 
 def _artanh(x: torch.Tensor) -> torch.Tensor:
-    return torch.atanh(x.clamp(-1 + BOUNDARY_EPS, 1 - BOUNDARY_EPS))
+    # (log1p(x) - log1p(-x)) / 2: torch's ONNX exporter has no aten::atanh
+    x = x.clamp(-1 + BOUNDARY_EPS, 1 - BOUNDARY_EPS)
+    return 0.5 * (torch.log1p(x) - torch.log1p(-x))
 
 
 def _inside(x: torch.Tensor, c: Curvature, dtype: torch.dtype) -> torch.Tensor:
