@@ -50,6 +50,8 @@ setup(
     long_description=(HERE / 'README.md').read_text(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    # AnchorSemanticHead's class descriptions
+    package_data={'mome_mmaction': ['resources/label_descriptions/*.json']},
     python_requires='>=3.10',
     install_requires=install_requires,
     extras_require=dict(

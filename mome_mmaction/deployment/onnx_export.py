@@ -14,16 +14,17 @@ tensors, which ``torch.onnx.export`` can trace:
   for one clip (class probabilities with ``average_clips='prob'``);
   ``gate_weights`` (B, N) for the gate heads, ``interaction_weights`` or
   ``routing_weights`` for the interaction-aware heads, ``group_weights``
-  (B, 3) for ``AsymmetricMoEHead``.
+  (B, 3) for ``AsymmetricMoEHead``, ``anchor_attention`` (B, A, N, T) for
+  ``AnchorSemanticHead``.
 """
 import torch
 from mmaction.models.recognizers import Recognizer3D
 from torch import nn
 from typing import Dict, List, Optional, Tuple
 
-from ..models.heads import (AsymmetricMoEHead, InputGatedMoEHead,
-                            InteractionExpertsHead, LateFusionHead,
-                            RUSGuidedMoEHead)
+from ..models.heads import (AnchorSemanticHead, AsymmetricMoEHead,
+                            InputGatedMoEHead, InteractionExpertsHead,
+                            LateFusionHead, RUSGuidedMoEHead)
 from ..models.recognizers import EarlyFusionRecognizer, MoMERecognizer
 
 #: Name of the extra output of each head that returns fusion weights.
@@ -31,6 +32,7 @@ HEAD_WEIGHT_OUTPUTS = {
     InteractionExpertsHead: 'interaction_weights',
     RUSGuidedMoEHead: 'routing_weights',
     AsymmetricMoEHead: 'group_weights',
+    AnchorSemanticHead: 'anchor_attention',
 }
 
 

@@ -7,6 +7,9 @@ from mmengine.runner import Runner
 from pathlib import Path
 from typing import Callable
 
+from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
+from mome_mmaction.models.utils.label_descriptions import (
+    DEFAULT_LABEL_DESCRIPTIONS, load_label_descriptions)
 from mome_mmaction.models.utils.temporal_rus import save_temporal_rus
 from mome_mmaction.utils import load_checkpoint_weights_only
 from tests.conftest import REPO_ROOT, parameters_on_meta, run_tool
@@ -32,6 +35,11 @@ TWO_STAGE_CONFIGS = [
 SYNTHETIC_EXPERT_CONFIGS = [
     path for path in SYNTHETIC_DRIVEACT_CONFIGS
     if PARSED_CONFIGS[path].model.type == 'MoMERecognizer'
+]
+#: Configs whose head ties the classes to their text descriptions.
+LABEL_DESCRIPTION_CONFIGS = [
+    path for path in CONFIGS
+    if PARSED_CONFIGS[path].model.cls_head.get('type') == 'AnchorSemanticHead'
 ]
 SYNTHETIC_STAGE1_CONFIGS = {
     modality: REPO_ROOT / f'configs/synthetic/single_{modality}_synthetic.py'
@@ -168,6 +176,30 @@ def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
         assert sum(metrics[key] for key in gate_keys) == pytest.approx(1)
     parameters = dict(runner.model.named_parameters())
     assert all(torch.isfinite(p).all() for p in parameters.values())
+
+
+@pytest.mark.parametrize('path', LABEL_DESCRIPTION_CONFIGS, ids=config_id)
+def test_descriptions_cover_every_class_of_the_config(path):
+    """The head's class names are the dataset's, in order, and the
+    description file has a distinct description for each of them."""
+    cfg = PARSED_CONFIGS[path]
+    head = cfg.model.cls_head
+    dataset_classes = tuple(
+        cfg.train_dataloader.dataset.get('classes')
+        or DRIVEACT_MIDLEVEL_CLASSES)
+    class_names = tuple(head.get('class_names') or DRIVEACT_MIDLEVEL_CLASSES)
+    assert class_names == dataset_classes
+    descriptions = load_label_descriptions(
+        head.get('label_descriptions') or DEFAULT_LABEL_DESCRIPTIONS,
+        class_names)
+    assert len(set(descriptions)) == head.num_classes == len(class_names)
+
+
+def test_descriptions_configs_are_found():
+    assert {path.name
+            for path in LABEL_DESCRIPTION_CONFIGS} >= {
+                'anchor_semantic_synthetic.py', 'anchor_semantic_driveact.py'
+            }
 
 
 @pytest.mark.parametrize('path', TWO_STAGE_CONFIGS, ids=config_id)

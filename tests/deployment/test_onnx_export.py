@@ -95,6 +95,7 @@ def test_scores_are_what_predict_gives():
     ('interaction_experts_synthetic.py', ['scores', 'interaction_weights']),
     ('rus_guided_moe_synthetic.py', ['scores', 'routing_weights']),
     ('asymmetric_moe_synthetic.py', ['scores', 'group_weights']),
+    ('anchor_semantic_synthetic.py', ['scores', 'anchor_attention']),
 ])
 def test_every_family_exports_and_matches(config, outputs, tmp_path):
     wrapper = ExportableRecognizer(build(config, tmp_path))

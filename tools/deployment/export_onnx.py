@@ -13,7 +13,7 @@ the test pipeline gives them (normalization is inside the graph), plus
 ``modality_mask`` (B, N) bool (True = camera online) for the gate heads; its
 outputs are ``scores`` (B, K) and, for heads that fuse with weights,
 ``gate_weights`` / ``interaction_weights`` / ``routing_weights`` /
-``group_weights``.
+``group_weights`` / ``anchor_attention``.
 
 The exported graph is run with onnxruntime on random clips (and, with a
 mask, once more with the first camera offline); the tool prints the max abs

@@ -1,3 +1,4 @@
+from .anchor_semantic_head import AnchorSemanticHead
 from .asymmetric_moe_head import AsymmetricMoEHead
 from .base_fusion_head import BaseFusionHead
 from .input_gated_moe_head import InputGatedMoEHead
@@ -7,7 +8,7 @@ from .rus_guided_moe_head import RUSGuidedMoEHead
 from .token_voting_gate_head import TokenVotingGateHead
 
 __all__ = [
-    'AsymmetricMoEHead', 'BaseFusionHead', 'InputGatedMoEHead',
-    'InteractionExpertsHead', 'LateFusionHead', 'RUSGuidedMoEHead',
-    'TokenVotingGateHead'
+    'AnchorSemanticHead', 'AsymmetricMoEHead', 'BaseFusionHead',
+    'InputGatedMoEHead', 'InteractionExpertsHead', 'LateFusionHead',
+    'RUSGuidedMoEHead', 'TokenVotingGateHead'
 ]
