@@ -7,7 +7,8 @@ tools/data/make_synthetic_driveact.py), every expert starting from the
 pretrained tiny expert, trains each config under ``configs/synthetic/``
 (single-modality experts, early fusion, late fusion (one- and two-stage),
 input-gated MoE, MoME, MoME+MoDE, MoME+HTL (one- and two-stage),
-interaction experts and RUS-guided MoE by default) with the same seed and
+interaction experts, RUS-guided MoE, asymmetric MoE and the anchor /
+semantic head by default) with the same seed and
 schedule through ``tools/train.py``, tests its best checkpoint on the test
 split with ``tools/test.py``, and prints Top-1, Mean-1 (mean over the splits,
 with the standard deviation when there are several), the mean gate weights, the
@@ -46,7 +47,8 @@ DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
                    'input_gated_moe_synthetic', 'mome_synthetic',
                    'mome_mode_synthetic', 'mome_htl_synthetic',
                    'mome_htl_two_stage_synthetic',
-                   'interaction_experts_synthetic', 'rus_guided_moe_synthetic')
+                   'interaction_experts_synthetic', 'rus_guided_moe_synthetic',
+                   'asymmetric_moe_synthetic', 'anchor_semantic_synthetic')
 #: The token voting gate: step-time ratios are relative to this config.
 GATE_CONFIG = 'mome_synthetic'
 #: Configs whose head reads a RUS file estimated from GATE_CONFIG's experts.

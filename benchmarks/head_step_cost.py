@@ -1,10 +1,12 @@
-"""Training-step cost of the interaction-aware heads vs the token voting gate.
+"""Training-step cost of the related-work heads vs the token voting gate.
 
 Builds one ``MoMERecognizer`` from ``configs/_base_/models/
 mome_uniformerv2_<size>.py`` (no weights loaded) and, on the *same* experts,
-swaps in the heads of ``interaction_experts_uniformerv2_<size>.py`` and
+swaps in the heads of ``interaction_experts_uniformerv2_<size>.py``,
 ``rus_guided_moe_uniformerv2_<size>.py`` (the RUS head reads a random RUS
-file of the right shape written to a temporary folder). For each head it
+file of the right shape written to a temporary folder),
+``asymmetric_moe_uniformerv2_<size>.py`` and
+``anchor_semantic_uniformerv2_<size>.py``. For each head it
 times full training steps (forward, backward, AdamW step) on the same
 batch, interleaving the heads (A B C A B C ...) so load from other
 processes spreads over all of them, until every mean per-round ratio to the
@@ -50,17 +52,16 @@ MODEL_DIR = Path(__file__).resolve().parents[1] / 'configs/_base_/models'
 def head_configs(size: str, rus_file: str) -> Dict[str, dict]:
     """Head configs by label, the token voting gate first."""
     heads = {
-        'TokenVotingGateHead':
+        label:
         Config.fromfile(str(MODEL_DIR /
-                            f'mome_uniformerv2_{size}.py')).model.cls_head,
-        'InteractionExpertsHead (class)':
-        Config.fromfile(
-            str(MODEL_DIR /
-                f'interaction_experts_uniformerv2_{size}.py')).model.cls_head,
-        'RUSGuidedMoEHead':
-        Config.fromfile(
-            str(MODEL_DIR /
-                f'rus_guided_moe_uniformerv2_{size}.py')).model.cls_head,
+                            f'{base}_uniformerv2_{size}.py')).model.cls_head
+        for label, base in (
+            ('TokenVotingGateHead', 'mome'),
+            ('InteractionExpertsHead (class)', 'interaction_experts'),
+            ('RUSGuidedMoEHead', 'rus_guided_moe'),
+            ('AsymmetricMoEHead', 'asymmetric_moe'),
+            ('AnchorSemanticHead', 'anchor_semantic'),
+        )
     }
     heads['RUSGuidedMoEHead'].rus_file = rus_file
     frame_head = copy.deepcopy(heads['InteractionExpertsHead (class)'])

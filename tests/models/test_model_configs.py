@@ -27,6 +27,8 @@ TINY_MULTIMODAL_CONFIGS = [
     MODEL_CONFIG_DIR + '/late_fusion_uniformerv2_tiny.py',
     MODEL_CONFIG_DIR + '/input_gated_moe_uniformerv2_tiny.py',
     MODEL_CONFIG_DIR + '/interaction_experts_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/asymmetric_moe_uniformerv2_tiny.py',
+    MODEL_CONFIG_DIR + '/anchor_semantic_uniformerv2_tiny.py',
 ]
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -113,6 +115,10 @@ def test_tiny_baselines_train_and_predict(path):
         assert predictions[0].gate_weights.shape == (3, )
     if model.cls_head.__class__.__name__ == 'InteractionExpertsHead':
         assert predictions[0].interaction_weights.shape == (5, )
+    if model.cls_head.__class__.__name__ == 'AsymmetricMoEHead':
+        assert predictions[0].group_weights.shape == (3, )
+    if model.cls_head.__class__.__name__ == 'AnchorSemanticHead':
+        assert predictions[0].anchor_attention.shape == (4, 3, 4)
 
 
 @pytest.mark.slow

@@ -4,8 +4,9 @@
 # embedding is classified and, in training, pulled toward its label's
 # description (triplet loss against the hardest other label's, weight 0.1)
 # embedded by a bag-of-words encoder trained with the head (no download).
-# A dataset config sets class_names (the descriptions' keys; default: the
-# 34 Drive&Act activities of mome_mmaction/resources/label_descriptions/).
+# A dataset config sets num_classes and class_names together (the keys of
+# the descriptions, mome_mmaction/resources/label_descriptions/); here, the
+# 4 classes of the tiny MoME base.
 _base_ = ['./mome_uniformerv2_tiny.py']
 
 model = dict(
@@ -21,7 +22,7 @@ model = dict(
         num_heads=2,
         anchor_dropout=0.1,
         dropout_ratio=0.1,
-        class_names=None,
+        class_names=['drinking', 'eating', 'opening_laptop', 'closing_laptop'],
         label_descriptions=None,
         text_encoder=dict(type='BagOfWordsTextEncoder', embed_channels=32),
         loss_semantic=dict(
