@@ -21,7 +21,10 @@ clips/s (a clip: 8 frames of each of the 3 views) of:
 - ``pipeline, CachedDecordInit``: the same with ``CachedDecordInit``
   (readers kept open) instead of ``DecordInit`` (the whole file read per
   sample);
-- ``prepared`` (and with ``CachedDecordInit``): the same on the copy
+- ``pipeline, CachedPyAVInit``: the same with ``CachedPyAVInit`` +
+  ``SeekingPyAVDecode`` (PyAV, seeking to the keyframe before the wanted
+  frames) instead of decord;
+- ``prepared`` (and with each reader above): the same on the copy
   ``prepare_driveact`` makes (short side 256, a keyframe every 16 frames).
 
 and the ratios: pipeline / decord (target >= 0.8), prepared / pipeline
@@ -176,12 +179,16 @@ def torchcodec_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
     ]
 
 
-def dataset_reader(root: Path, init: str) -> Callable[[int], object]:
-    """``dataset[i]`` of the training pipeline with reader init ``init``.
+def dataset_reader(root: Path,
+                   init: str,
+                   decode: str = 'DecordDecode') -> Callable[[int], object]:
+    """``dataset[i]`` of the training pipeline with reader init ``init``
+    and decoder ``decode``.
     """
     init_default_scope('mmaction')
     pipeline = copy.deepcopy(TRAIN_PIPELINE)
     pipeline[0]['transforms'][0] = dict(type=init)
+    pipeline[0]['transforms'][2] = dict(type=decode)
     dataset = DATASETS.build(
         dict(
             type='DriveActDataset',
@@ -228,9 +235,14 @@ def main() -> None:
             for clip, reference in zip(clips, first['decord']))
         print(f'{name}: max pixel difference to decord {difference}')
     pipelines = {
-        'pipeline, CachedDecordInit': dataset_reader(raw, 'CachedDecordInit'),
-        'prepared, CachedDecordInit': dataset_reader(prepared,
-                                                     'CachedDecordInit'),
+        'pipeline, CachedDecordInit':
+        dataset_reader(raw, 'CachedDecordInit'),
+        'prepared, CachedDecordInit':
+        dataset_reader(prepared, 'CachedDecordInit'),
+        'pipeline, CachedPyAVInit':
+        dataset_reader(raw, 'CachedPyAVInit', 'SeekingPyAVDecode'),
+        'prepared, CachedPyAVInit':
+        dataset_reader(prepared, 'CachedPyAVInit', 'SeekingPyAVDecode'),
     }
     largest = max(path.stat().st_size for path in raw.rglob('*.mp4'))
     if largest <= args.max_read_bytes:
@@ -266,7 +278,7 @@ def main() -> None:
     print('| reader | clips/s | ratio to decord |\n|---|---|---|')
     for name, rate in rates.items():
         print(f'| {name} | {rate:.2f} | {rate / rates["decord"]:.2f} |')
-    for init in ('', ', CachedDecordInit'):
+    for init in ('', ', CachedDecordInit', ', CachedPyAVInit'):
         if 'pipeline' + init not in rates:
             continue
         print(f'pipeline{init} / raw decord: '

@@ -3,14 +3,16 @@ from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DriveActAnnotationError, DriveActDataset,
                                load_driveact_samples)
 from .samplers import SampleSeededSampler, SeededIndex, sample_seed
-from .transforms import (CachedDecordInit, CorruptModality, DropModality,
-                         FrameRangeError, ModalityDropout,
-                         SynchronizedModalityTransforms, VideoReadError)
+from .transforms import (CachedDecordInit, CachedPyAVInit, CorruptModality,
+                         DropModality, FrameRangeError, ModalityDropout,
+                         SeekingPyAVDecode, SynchronizedModalityTransforms,
+                         VideoReadError)
 
 __all__ = [
-    'CachedDecordInit', 'CorruptModality', 'DEFAULT_DRIVEACT_MODALITIES',
-    'DRIVEACT_MIDLEVEL_CLASSES', 'DriveActAnnotationError', 'DriveActDataset',
-    'DropModality', 'FrameRangeError', 'ModalityDropout',
-    'SampleSeededSampler', 'SeededIndex', 'sample_seed',
-    'SynchronizedModalityTransforms', 'VideoReadError', 'load_driveact_samples'
+    'CachedDecordInit', 'CachedPyAVInit', 'CorruptModality',
+    'DEFAULT_DRIVEACT_MODALITIES', 'DRIVEACT_MIDLEVEL_CLASSES',
+    'DriveActAnnotationError', 'DriveActDataset', 'DropModality',
+    'FrameRangeError', 'ModalityDropout', 'SampleSeededSampler', 'SeededIndex',
+    'sample_seed', 'SeekingPyAVDecode', 'SynchronizedModalityTransforms',
+    'VideoReadError', 'load_driveact_samples'
 ]

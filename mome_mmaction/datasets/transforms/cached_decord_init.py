@@ -1,8 +1,9 @@
 """DecordInit that keeps recently opened videos open (long recordings)."""
 import os.path as osp
-from collections import OrderedDict
 from mmaction.datasets.transforms import DecordInit
 from mmaction.registry import TRANSFORMS
+
+from .reader_cache import ReaderCache
 
 
 @TRANSFORMS.register_module()
@@ -29,32 +30,20 @@ class CachedDecordInit(DecordInit):
 
     def __init__(self, cache_size: int = 6, **kwargs) -> None:
         super().__init__(**kwargs)
-        if cache_size < 1:
-            raise ValueError(f'cache_size must be >= 1, got {cache_size}')
+        self._readers = ReaderCache(cache_size)
         self.cache_size = cache_size
-        self._readers: OrderedDict = OrderedDict()
 
     def _get_video_reader(self, filename: str) -> object:
         """The cached reader of ``filename``, or a newly opened one."""
         if osp.splitext(filename)[0] == filename:
             filename = filename + '.mp4'  # as DecordInit
-        reader = self._readers.pop(filename, None)
-        if reader is None:
-            if self.io_backend == 'disk' and not self.kwargs:
-                import decord
-                reader = decord.VideoReader(
-                    filename, num_threads=self.num_threads)
-            else:
-                reader = super()._get_video_reader(filename)
-        self._readers[filename] = reader
-        while len(self._readers) > self.cache_size:
-            self._readers.popitem(last=False)
-        return reader
+        return self._readers.get_or_open(filename, self._open_reader)
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state['_readers'] = OrderedDict()
-        return state
+    def _open_reader(self, filename: str) -> object:
+        if self.io_backend == 'disk' and not self.kwargs:
+            import decord
+            return decord.VideoReader(filename, num_threads=self.num_threads)
+        return super()._get_video_reader(filename)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(io_backend={self.io_backend}, '
