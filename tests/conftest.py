@@ -7,6 +7,7 @@ import subprocess
 import sys
 import torch
 from contextlib import contextmanager
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +18,10 @@ from mome_mmaction.datasets.synthetic import (make_motion_videos,
                                               make_synthetic_driveact)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The tiny UniFormerV2 expert's config (width 64, 2 blocks, 32x32, 4 frames).
+TINY_EXPERT = Config.fromfile(
+    REPO_ROOT /
+    'configs/_base_/models/uniformerv2_tiny.py').model.backbone.to_dict()
 
 
 def pytest_configure(config) -> None:

@@ -4,20 +4,15 @@ import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmengine.config import Config
-from pathlib import Path
 
 from mome_mmaction.models.heads.anchor_semantic_head import AnchorSemanticHead
 from mome_mmaction.models.losses.semantic_triplet_loss import \
     SemanticTripletLoss
 from mome_mmaction.models.utils.bag_of_words_text_encoder import \
     BagOfWordsTextEncoder
+from tests.conftest import TINY_EXPERT
 
 MODALITIES = ('rgb', 'ir', 'depth')
-TINY_EXPERT = Config.fromfile(
-    str(
-        Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models' /
-        'uniformerv2_tiny.py')).model.backbone.to_dict()
 CLASSES = ('fastening_seat_belt', 'unfastening_seat_belt', 'opening_laptop',
            'closing_laptop', 'drinking', 'sitting_still')
 

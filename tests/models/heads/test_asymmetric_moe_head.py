@@ -2,14 +2,10 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmengine.config import Config
-from pathlib import Path
+
+from tests.conftest import TINY_EXPERT
 
 MODALITIES = ('rgb', 'ir', 'depth')
-TINY_EXPERT = Config.fromfile(
-    str(
-        Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models' /
-        'uniformerv2_tiny.py')).model.backbone.to_dict()
 
 
 def build_head(**overrides):

@@ -4,18 +4,13 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmengine.config import Config
-from pathlib import Path
 
 from mome_mmaction.models.heads.rus_guided_moe_head import \
     jensen_shannon_divergence
 from mome_mmaction.models.utils import save_temporal_rus
+from tests.conftest import TINY_EXPERT
 
 MODALITIES = ('rgb', 'ir', 'depth')
-TINY_EXPERT = Config.fromfile(
-    str(
-        Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models' /
-        'uniformerv2_tiny.py')).model.backbone.to_dict()
 
 
 def write_rus(path, num_modalities=3, num_frames=4, u=0., r=0., s=0.):
