@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
+from mome_mmaction.deployment.onnx_export import HEAD_WEIGHT_OUTPUTS
+from mome_mmaction.models.heads import AnchorSemanticHead
 from mome_mmaction.models.utils.label_descriptions import (
     DEFAULT_LABEL_DESCRIPTIONS, load_label_descriptions)
 from mome_mmaction.models.utils.temporal_rus import save_temporal_rus
@@ -176,6 +178,17 @@ def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
         assert sum(metrics[key] for key in gate_keys) == pytest.approx(1)
     parameters = dict(runner.model.named_parameters())
     assert all(torch.isfinite(p).all() for p in parameters.values())
+    # the head's per-sample weights are distributions
+    runner.model.eval()
+    prediction = runner.model.test_step(next(iter(runner.val_dataloader)))[0]
+    head = getattr(runner.model, 'cls_head', None)
+    field = next((name for head_type, name in HEAD_WEIGHT_OUTPUTS.items()
+                  if isinstance(head, head_type)), 'gate_weights')
+    if field in prediction:
+        # anchor attention (A, N, T): each anchor's weights over N*T tokens
+        dims = (-2, -1) if isinstance(head, AnchorSemanticHead) else (-1, )
+        sums = prediction.get(field).sum(dims)
+        torch.testing.assert_close(sums, torch.ones_like(sums))
 
 
 @pytest.mark.parametrize('path', LABEL_DESCRIPTION_CONFIGS, ids=config_id)
