@@ -13,10 +13,10 @@ test_pipeline = [
     dict(
         type='SynchronizedModalityTransforms',
         transforms=[
-            dict(type='CachedDecordInit', **_base_.file_client_args),
+            dict(type='CachedPyAVInit', **_base_.file_client_args),
             dict(
                 type='UniformSample', clip_len=8, num_clips=4, test_mode=True),
-            dict(type='DecordDecode'),
+            dict(type='SeekingPyAVDecode'),
             dict(type='Resize', scale=(280, 224), keep_ratio=False),
             dict(type='ThreeCrop', crop_size=224),
             dict(type='FormatShape', input_format='NCTHW'),
