@@ -49,7 +49,7 @@ def videos(tmp_path_factory):
     ]
     mp4v = str(root / 'mp4v.mp4')
     write_video(mp4v, frames[:90, :, :64])
-    return paths + [mp4v]
+    return paths + [mp4v, write_h264(root / 'gop4.mp4', frames, 4)]
 
 
 def decode(init, decoder, filename, frame_inds):
@@ -68,7 +68,7 @@ def test_frames_equal_decord_at_random_seeks(videos, reuse):
     decord_decode = TRANSFORMS.build(dict(type='DecordDecode'))
     rng = np.random.default_rng(1)
     for _ in range(10):
-        filename = videos[rng.integers(0, 3)]
+        filename = videos[rng.integers(0, len(videos))]
         if not reuse:
             pyav_init = TRANSFORMS.build(dict(type='CachedPyAVInit'))
         total = 90 if 'mp4v' in filename else 150
@@ -82,6 +82,22 @@ def test_frames_equal_decord_at_random_seeks(videos, reuse):
         assert results['img_shape'] == expected.shape[1:3]
         assert results['video_reader'] is None
         assert len(pyav_init._readers) <= 2
+
+
+def test_a_keyframe_between_wanted_frames_starts_a_seek(videos):
+    """GOP 4: frames 1, 9 and 17-18 decode from the keyframes at 0, 8 and
+    16 (7 frames), not through 0..18; without an index, through the gap."""
+    from mome_mmaction.datasets.transforms.seekable_pyav_video import \
+        SeekableVideo
+    video = SeekableVideo(videos[3], 'gop4.mp4')
+    assert video.keyframes[:5] == [0, 4, 8, 12, 16]
+    reference = SeekableVideo(videos[3], 'gop4.mp4')
+    reference.keyframes = []
+    wanted = [17, 1, 9, 18]
+    np.testing.assert_array_equal(
+        np.stack(video.read(wanted)), np.stack(reference.read(wanted)))
+    assert video.decoded_frames == 7
+    assert reference.decoded_frames == 19
 
 
 def test_total_frames_reuse_and_pickling(videos):
