@@ -48,6 +48,13 @@ def _keyframes(path):
             if packet.size)
 
 
+def _x264_settings(path):
+    """The option line x264 writes into its stream (an SEI message)."""
+    data = Path(path).read_bytes()
+    start = data.index(b'options: ')
+    return data[start:data.index(b'\x00', start)].decode().split()
+
+
 def test_prepared_copy_runs_the_same_chunks(synthetic_driveact_root, tmp_path,
                                             monkeypatch, capsys):
     out = tmp_path / 'prepared'
@@ -68,6 +75,8 @@ def test_prepared_copy_runs_the_same_chunks(synthetic_driveact_root, tmp_path,
         frames = count_frames(source)
         assert count_frames(target) == frames
         assert _keyframes(target) >= frames / 4
+        # encoded for decoding speed by default (x264 tune=fastdecode)
+        assert {'cabac=0', 'deblock=0:0:0'} <= set(_x264_settings(target))
     csvs = sorted(
         path.relative_to(synthetic_driveact_root)
         for path in synthetic_driveact_root.glob('activities_3s/*/*.csv'))
@@ -97,11 +106,13 @@ def test_short_side_and_errors(tmp_path):
         str(tmp_path / 'out'),
         64,
         views=['kinect_ir'],
-        progress=False)
+        progress=False,
+        fast_decode=False)
     import decord
-    reader = decord.VideoReader(
-        str(tmp_path / 'out' / 'kinect_ir' / 'vp1' / 'a.mp4'))
+    target = tmp_path / 'out' / 'kinect_ir' / 'vp1' / 'a.mp4'
+    reader = decord.VideoReader(str(target))
     assert len(reader) == 20 and reader[0].shape == (64, 86, 3)
+    assert 'cabac=1' in _x264_settings(target)
     with pytest.raises(FileNotFoundError, match='kinect_color does not exist'):
         prepare_driveact(
             str(tmp_path / 'root'), str(tmp_path / 'out'), progress=False)
