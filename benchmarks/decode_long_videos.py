@@ -2,50 +2,57 @@
 and the same after ``tools/data/prepare_driveact.py``.
 
 Usage: ``python benchmarks/decode_long_videos.py [--work-dir DIR]
-[--frames 20000] [--clips 40] [--rounds 3] [--keyframe-interval 250]``.
+[--frames 20000] [--clips 24] [--rounds 3] [--keyframe-interval 250]
+[--variants NAME ...] [--max-rss-gb 8]``.
 
 Writes (once; reused from ``--work-dir``) one recording per view in the
 Drive&Act layout, as the real cameras give them: colour 1920x1080, IR and
 depth 512x424, H.264 with a keyframe every ``--keyframe-interval`` frames
 (x264's default, 250), ``--frames`` frames at 30 fps, textured moving
 content; and a chunk CSV of 45-frame chunks over the whole recording. Then,
-at the same random chunk positions (seeded), in alternating rounds, prints
-clips/s (a clip: 8 frames of each of the 3 views) of:
+at the same random chunk positions (seeded), prints clips/s (a clip: 8
+frames of each of the 3 views) of, on the recordings and on the copy
+``prepare_driveact`` makes (short side 256, a keyframe every 16 frames):
 
-- ``decord`` / ``pyav``: the raw decoders on readers opened once, seeking
-  to the 8 frames of each view (the limit), with the max pixel difference
-  between them (do they decode the same frames?);
-- ``pipeline``: ``DriveActDataset`` with the paper's training pipeline
-  (``DecordInit`` per sample, ``UniformSample``, ``DecordDecode``, resize,
-  random crop, flip), read through ``dataset[i]``;
-- ``pipeline, CachedDecordInit``: the same with ``CachedDecordInit``
-  (readers kept open) instead of ``DecordInit`` (the whole file read per
-  sample);
-- ``pipeline, CachedPyAVInit``: the same with ``CachedPyAVInit`` +
-  ``SeekingPyAVDecode`` (PyAV, seeking to the keyframe before the wanted
-  frames) instead of decord;
-- ``prepared`` (and with each reader above): the same on the copy
-  ``prepare_driveact`` makes (short side 256, a keyframe every 16 frames).
+- ``decord`` / ``pyav`` / ``torchcodec``: the raw decoders on readers opened
+  once, decoding the 8 frames of each view (the limit; ``pyav`` is
+  :class:`SeekableVideo`, also printing the frames it decoded per view
+  read), with the max pixel difference to decord (the same frames?);
+- ``DecordInit`` / ``CachedDecordInit`` / ``CachedPyAVInit``:
+  ``DriveActDataset`` with the paper's training pipeline read through
+  ``dataset[i]`` with MMAction2's ``DecordInit`` (the whole file read per
+  sample), ``CachedDecordInit`` (decord readers kept open) or
+  ``CachedPyAVInit`` + ``SeekingPyAVDecode``.
 
-and the ratios: pipeline / decord (target >= 0.8), prepared / pipeline
-(target >= 5). torchcodec is timed too where it is installed.
+Each variant runs in a child process of its own, once per round, the
+variants taking turns round after round (interleaved, so load spreads over
+all of them); a child is killed when its resident memory passes
+``--max-rss-gb`` (decord's readers of a 1080p recording grow by gigabytes),
+and the table says so. Ratios: pipeline / the raw decoder it uses (target
+>= 0.8), prepared / unprepared (target >= 5). The first clip of each child
+(opening readers) is not timed.
 """
 import argparse
 import copy
 import csv
+import json
 import numpy as np
 import statistics
+import subprocess
+import sys
+import threading
 import time
 from mmaction.registry import DATASETS
 from mmengine.registry import init_default_scope
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets.driveact_dataset import (DRIVEACT_CSV_COLUMNS,
                                                      driveact_csv_path)
 from mome_mmaction.datasets.driveact_prepare import (count_frames,
                                                      prepare_driveact)
+from mome_mmaction.datasets.transforms.seekable_pyav_video import SeekableVideo
 
 #: View -> (width, height) of the real Kinect streams.
 VIEW_SIZES = {
@@ -125,70 +132,46 @@ def chunk_frames(starts: List[int]) -> List[List[int]]:
     return [[start + offset for offset in offsets] for start in starts]
 
 
+def video_paths(root: Path) -> List[str]:
+    """The recording of each view under ``root``."""
+    return [
+        str(root / view / f'{RECORDING}.{view}.mp4') for view in VIEW_SIZES
+    ]
+
+
 def decord_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
     import decord
-    readers = {
-        view:
-        decord.VideoReader(
-            str(root / view / f'{RECORDING}.{view}.mp4'), num_threads=1)
-        for view in VIEW_SIZES
-    }
+    readers = [
+        decord.VideoReader(path, num_threads=1) for path in video_paths(root)
+    ]
     return lambda frames: [
-        reader.get_batch(frames).asnumpy() for reader in readers.values()
+        reader.get_batch(frames).asnumpy() for reader in readers
     ]
 
 
 def pyav_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
-    """Seek to the keyframe before the first frame, decode up to the last.
-    """
-    import av
-    containers = {
-        view: av.open(str(root / view / f'{RECORDING}.{view}.mp4'))
-        for view in VIEW_SIZES
-    }
-
-    def read(frames: List[int]) -> List[np.ndarray]:
-        clips = []
-        for container in containers.values():
-            stream = container.streams.video[0]
-            to_pts = 1 / stream.time_base / stream.average_rate
-            container.seek(
-                int(frames[0] * to_pts), stream=stream, backward=True)
-            wanted, clip = set(frames), {}
-            for frame in container.decode(stream):
-                index = round(frame.pts / to_pts)
-                if index in wanted:
-                    clip[index] = frame.to_ndarray(format='rgb24')
-                if index >= frames[-1]:
-                    break
-            clips.append(np.stack([clip[index] for index in frames]))
-        return clips
-
-    return read
+    videos = [SeekableVideo(path, path) for path in video_paths(root)]
+    pyav_reader.videos = videos  # decoded_frames, read by the child
+    return lambda frames: [np.stack(video.read(frames)) for video in videos]
 
 
 def torchcodec_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
     from torchcodec.decoders import VideoDecoder
-    decoders = [
-        VideoDecoder(str(root / view / f'{RECORDING}.{view}.mp4'))
-        for view in VIEW_SIZES
-    ]
+    decoders = [VideoDecoder(path) for path in video_paths(root)]
     return lambda frames: [
         decoder.get_frames_at(frames).data.permute(0, 2, 3, 1).numpy()
         for decoder in decoders
     ]
 
 
-def dataset_reader(root: Path,
-                   init: str,
-                   decode: str = 'DecordDecode') -> Callable[[int], object]:
-    """``dataset[i]`` of the training pipeline with reader init ``init``
-    and decoder ``decode``.
-    """
+def dataset_reader(root: Path, init: str) -> Callable[[int], object]:
+    """``dataset[i]`` of the training pipeline with reader ``init``
+    (``CachedPyAVInit`` decodes with ``SeekingPyAVDecode``)."""
     init_default_scope('mmaction')
     pipeline = copy.deepcopy(TRAIN_PIPELINE)
     pipeline[0]['transforms'][0] = dict(type=init)
-    pipeline[0]['transforms'][2] = dict(type=decode)
+    if init == 'CachedPyAVInit':
+        pipeline[0]['transforms'][2] = dict(type='SeekingPyAVDecode')
     dataset = DATASETS.build(
         dict(
             type='DriveActDataset',
@@ -199,94 +182,238 @@ def dataset_reader(root: Path,
     return dataset.__getitem__
 
 
+RAW_DECODERS = dict(
+    decord=decord_reader, pyav=pyav_reader, torchcodec=torchcodec_reader)
+PIPELINES = ('DecordInit', 'CachedDecordInit', 'CachedPyAVInit')
+#: Variant name -> (data, reader).
+VARIANTS = {
+    f'{data}, {reader}': (data, reader)
+    for data in ('raw', 'prepared')
+    for reader in (*RAW_DECODERS, *PIPELINES)
+}
+
+
+def sampled_chunks(frames: int, clips: int) -> List[int]:
+    """Seeded chunk numbers; the first is the untimed warm-up."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, (frames - CHUNK) // CHUNK, clips + 1).tolist()
+
+
+def time_variant(work_dir: Path, variant: str, frames: int,
+                 clips: int) -> dict:
+    """Seconds of ``clips`` reads of one variant (in this process)."""
+    data, reader = VARIANTS[variant]
+    chunks = sampled_chunks(frames, clips)
+    if reader in RAW_DECODERS:
+        read = RAW_DECODERS[reader](work_dir / data)
+        items = chunk_frames([chunk * CHUNK for chunk in chunks])
+    else:
+        read, items = dataset_reader(work_dir / data, reader), chunks
+    read(items[0])
+    start = time.perf_counter()
+    for item in items[1:]:
+        read(item)
+    result = dict(seconds=time.perf_counter() - start)
+    if reader == 'pyav':
+        result['decoded_per_read'] = sum(video.decoded_frames
+                                         for video in pyav_reader.videos) / (
+                                             len(items) * len(VIEW_SIZES))
+    return result
+
+
+def max_pixel_differences(work_dir: Path, frames: int,
+                          clips: int) -> Dict[str, float]:
+    """Raw decoder -> max pixel difference to decord over 3 clips."""
+    seeks = chunk_frames(
+        [chunk * CHUNK for chunk in sampled_chunks(frames, clips)[:3]])
+    reference = decord_reader(work_dir / 'raw')
+    differences = {}
+    for name, make_reader in RAW_DECODERS.items():
+        try:
+            read = make_reader(work_dir / 'raw')
+        except (ImportError, OSError, RuntimeError) as error:
+            differences[name] = f'not run: {type(error).__name__}: ' + str(
+                error).splitlines()[0][:200]
+            continue
+        differences[name] = int(
+            max(
+                np.abs(clip.astype(int) - expected.astype(int)).max()
+                for frames_at in seeks for clip, expected in zip(
+                    read(frames_at), reference(frames_at))))
+    return differences
+
+
+class ChildResult(NamedTuple):
+    """What :func:`run_with_rss_limit` saw of one child process.
+
+    Attributes:
+        stdout (str): Its standard output.
+        peak_rss (int): Largest resident memory polled, in bytes.
+        killed (bool): Killed for passing the memory limit.
+        returncode (int): Exit status.
+        stderr_tail (str): The end of its standard error.
+    """
+    stdout: str
+    peak_rss: int
+    killed: bool
+    returncode: int
+    stderr_tail: str
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident memory of a live process (Linux ``/proc``), 0 once gone."""
+    try:
+        with open(f'/proc/{pid}/status') as status:
+            for line in status:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_with_rss_limit(command: List[str],
+                       max_rss: float,
+                       poll_s: float = 0.1) -> ChildResult:
+    """Run ``command``, killing it once its resident memory passes
+    ``max_rss`` bytes (polled every ``poll_s`` seconds)."""
+    with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True) as child:
+        output: Dict[str, str] = {}
+        reader = threading.Thread(target=lambda: output.update(
+            zip(('stdout', 'stderr'), child.communicate())))
+        reader.start()
+        peak, killed = 0, False
+        while child.poll() is None:
+            peak = max(peak, resident_bytes(child.pid))
+            if peak > max_rss:
+                child.kill()
+                killed = True
+                break
+            time.sleep(poll_s)
+        reader.join()
+    return ChildResult(
+        output.get('stdout', ''), peak, killed, child.returncode,
+        output.get('stderr', '')[-2000:])
+
+
+def reference_decoder(variant: str) -> Optional[str]:
+    """The raw-decoder variant a pipeline variant is limited by."""
+    data, reader = VARIANTS[variant]
+    if reader in RAW_DECODERS:
+        return None
+    return f'{data}, {"pyav" if reader == "CachedPyAVInit" else "decord"}'
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--work-dir', type=Path, default=Path('work_dirs/decode_long_videos'))
     parser.add_argument('--frames', type=int, default=20000)
-    parser.add_argument('--clips', type=int, default=40)
+    parser.add_argument('--clips', type=int, default=24)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--keyframe-interval', type=int, default=250)
     parser.add_argument(
-        '--max-read-bytes',
+        '--variants',
+        nargs='+',
+        choices=list(VARIANTS),
+        default=list(VARIANTS),
+        metavar='VARIANT',
+        help=f'of {list(VARIANTS)}; all by default')
+    parser.add_argument(
+        '--max-rss-gb',
         type=float,
-        default=5e8,
-        help='time DecordInit only on recordings up to this size')
+        default=8.,
+        help='kill a variant whose process passes this resident memory')
+    parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == 'differences':
+        print(
+            json.dumps(
+                max_pixel_differences(args.work_dir, args.frames, args.clips)))
+        return
+    if args.child:
+        print(
+            json.dumps(
+                time_variant(args.work_dir, args.child, args.frames,
+                             args.clips)))
+        return
+
     raw, prepared = args.work_dir / 'raw', args.work_dir / 'prepared'
     write_layout(raw, args.frames, args.keyframe_interval)
     start = time.perf_counter()
     prepare_driveact(str(raw), str(prepared), 256, 16)
     print(f'prepare_driveact: {time.perf_counter() - start:.1f} s')
+    max_rss = args.max_rss_gb * 1e9
 
-    rng = np.random.default_rng(0)
-    num_chunks = (args.frames - CHUNK) // CHUNK
-    chunks = rng.integers(0, num_chunks, args.clips).tolist()
-    seeks = chunk_frames([chunk * CHUNK for chunk in chunks])
-    decoders = dict(decord=decord_reader(raw), pyav=pyav_reader(raw))
-    try:
-        decoders['torchcodec'] = torchcodec_reader(raw)
-    except ImportError as error:
-        print(f'torchcodec not timed: {error}')
-    first = {name: read(seeks[0]) for name, read in decoders.items()}
-    for name, clips in first.items():
-        difference = max(
-            np.abs(clip.astype(int) - reference.astype(int)).max()
-            for clip, reference in zip(clips, first['decord']))
-        print(f'{name}: max pixel difference to decord {difference}')
-    pipelines = {
-        'pipeline, CachedDecordInit':
-        dataset_reader(raw, 'CachedDecordInit'),
-        'prepared, CachedDecordInit':
-        dataset_reader(prepared, 'CachedDecordInit'),
-        'pipeline, CachedPyAVInit':
-        dataset_reader(raw, 'CachedPyAVInit', 'SeekingPyAVDecode'),
-        'prepared, CachedPyAVInit':
-        dataset_reader(prepared, 'CachedPyAVInit', 'SeekingPyAVDecode'),
-    }
-    largest = max(path.stat().st_size for path in raw.rglob('*.mp4'))
-    if largest <= args.max_read_bytes:
-        pipelines['pipeline'] = dataset_reader(raw, 'DecordInit')
-        pipelines['prepared'] = dataset_reader(prepared, 'DecordInit')
-    else:
-        print(f'DecordInit not timed: it reads the whole {largest / 1e9:.1f}'
-              ' GB recording into memory for every sample (more than '
-              '--max-read-bytes; at 20,000 1080p frames it ran this 24 GB '
-              'machine out of memory)')
+    def child(name: str) -> List[str]:
+        return [
+            sys.executable, __file__, '--child', name, '--work-dir',
+            str(args.work_dir), '--frames',
+            str(args.frames), '--clips',
+            str(args.clips)
+        ]
 
-    steps = {
-        name: (lambda read=read: [read(frames) for frames in seeks])
-        for name, read in decoders.items()
-    }
-    steps.update({
-        name: (lambda read=read: [read(chunk) for chunk in chunks])
-        for name, read in pipelines.items()
-    })
-    times: Dict[str, List[float]] = {name: [] for name in steps}
-    for _ in range(args.rounds):
-        for name, step in steps.items():
-            begin = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - begin)
+    checked = run_with_rss_limit(child('differences'), max_rss)
+    print('max pixel difference to decord, 3 clips:',
+          (checked.stdout.strip() or checked.stderr_tail).splitlines()[-1])
+    times: Dict[str, List[float]] = {name: [] for name in args.variants}
+    peaks = {name: 0 for name in args.variants}
+    decoded: Dict[str, float] = {}
+    failed: Dict[str, str] = {}
+    for round_index in range(args.rounds):
+        for name in args.variants:
+            if name in failed:
+                continue
+            result = run_with_rss_limit(child(name), max_rss)
+            peaks[name] = max(peaks[name], result.peak_rss)
+            if result.killed:
+                failed[name] = (f'killed at {result.peak_rss / 1e9:.1f} GB '
+                                'RSS')
+            elif result.returncode:
+                failed[name] = 'failed: ' + (result.stderr_tail.strip()
+                                             or '?').splitlines()[-1][:160]
+            else:
+                measured = json.loads(result.stdout.strip().splitlines()[-1])
+                times[name].append(measured['seconds'])
+                if 'decoded_per_read' in measured:
+                    decoded[name] = measured['decoded_per_read']
+            print(
+                f'round {round_index + 1}, {name}: ' +
+                (failed.get(name) or f'{times[name][-1]:.1f} s'),
+                flush=True)
     rates = {
         name: args.clips / statistics.median(seconds)
-        for name, seconds in times.items()
+        for name, seconds in times.items() if seconds
     }
     print(f'\n{args.frames} frames per view, keyframe every '
-          f'{args.keyframe_interval}; {args.clips} random chunks, median of '
-          f'{args.rounds} interleaved rounds (clips of 8 frames x 3 views)')
-    print('| reader | clips/s | ratio to decord |\n|---|---|---|')
-    for name, rate in rates.items():
-        print(f'| {name} | {rate:.2f} | {rate / rates["decord"]:.2f} |')
-    for init in ('', ', CachedDecordInit', ', CachedPyAVInit'):
-        if 'pipeline' + init not in rates:
-            continue
-        print(f'pipeline{init} / raw decord: '
-              f'{rates["pipeline" + init] / rates["decord"]:.2f} '
-              '(target >= 0.8)')
-        print(f'prepared{init} / pipeline{init}: '
-              f'{rates["prepared" + init] / rates["pipeline" + init]:.2f} '
-              '(target >= 5)')
+          f'{args.keyframe_interval} (prepared: 16); {args.clips} random '
+          f'chunks, median of {args.rounds} interleaved rounds (clips of 8 '
+          'frames x 3 views)')
+    print('| data, reader | clips/s | ratio to its raw decoder | '
+          'peak RSS (GB) | frames decoded per view read |\n|---|---|---|---|'
+          '---|')
+    for name in args.variants:
+        reference = reference_decoder(name)
+        cells = [
+            f'{rates[name]:.2f}' if name in rates else failed.get(name, ''),
+            f'{rates[name] / rates[reference]:.2f}' if name in rates
+            and reference in rates else '', f'{peaks[name] / 1e9:.1f}',
+            f'{decoded[name]:.0f}' if name in decoded else ''
+        ]
+        print(f'| {name} | ' + ' | '.join(cells) + ' |')
+    for name in args.variants:
+        data, reader = VARIANTS[name]
+        other = f'prepared, {reader}'
+        if data == 'raw' and name in rates and other in rates:
+            print(f'prepared / raw, {reader}: '
+                  f'{rates[other] / rates[name]:.2f} (target >= 5)')
+    for name in rates:
+        reference = reference_decoder(name)
+        if reference in rates:
+            print(f'{name} / {reference}: '
+                  f'{rates[name] / rates[reference]:.2f} (target >= 0.8)')
 
 
 if __name__ == '__main__':
