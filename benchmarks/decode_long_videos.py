@@ -12,7 +12,8 @@ depth 512x424, H.264 with a keyframe every ``--keyframe-interval`` frames
 content; and a chunk CSV of 45-frame chunks over the whole recording. Then,
 at the same random chunk positions (seeded), prints clips/s (a clip: 8
 frames of each of the 3 views) of, on the recordings and on the copy
-``prepare_driveact`` makes (short side 256, a keyframe every 16 frames):
+``prepare_driveact`` makes (its defaults: short side 256, a keyframe every
+16 frames, x264 ``tune=fastdecode``):
 
 - ``decord`` / ``pyav`` / ``torchcodec``: the raw decoders on readers opened
   once, decoding the 8 frames of each view (the limit; ``pyav`` is
@@ -388,7 +389,8 @@ def main() -> None:
         for name, seconds in times.items() if seconds
     }
     print(f'\n{args.frames} frames per view, keyframe every '
-          f'{args.keyframe_interval} (prepared: 16); {args.clips} random '
+          f'{args.keyframe_interval} (prepared: 16, fastdecode); '
+          f'{args.clips} random '
           f'chunks, median of {args.rounds} interleaved rounds (clips of 8 '
           'frames x 3 views)')
     print('| data, reader | clips/s | ratio to its raw decoder | '
