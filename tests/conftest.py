@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator, List
+from typing import Iterable, Iterator, List
 
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
 from mome_mmaction.datasets.synthetic import (make_motion_videos,
@@ -60,6 +60,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def labelled_samples(labels: Iterable[int]) -> list:
+    """One ``ActionDataSample`` per class index in ``labels``."""
+    from mmaction.structures import ActionDataSample
+    return [ActionDataSample().set_gt_label(label) for label in labels]
 
 
 def load_benchmark(name: str) -> ModuleType:

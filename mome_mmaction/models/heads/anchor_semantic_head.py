@@ -29,6 +29,7 @@ from torch import nn
 from typing import Dict, Optional, Sequence, Tuple
 
 from ...datasets.driveact_dataset import DRIVEACT_MIDLEVEL_CLASSES
+from ..utils.class_indices import class_indices
 from ..utils.frame_token_embedding import (FrameTokenEmbedding,
                                            select_frame_tokens)
 from ..utils.label_descriptions import (DEFAULT_LABEL_DESCRIPTIONS,
@@ -226,10 +227,7 @@ class AnchorSemanticHead(BaseFusionHead):
         """
         logits, _, fused = self(feats, return_embedding=True, **kwargs)
         losses = self.loss_by_feat(logits, data_samples)
-        # (B, 1) class ids, or (B, K) soft labels -> (B, )
-        labels = torch.stack([sample.gt_label
-                              for sample in data_samples]).to(fused.device)
-        labels = labels.argmax(dim=1) if labels.shape[1] > 1 else labels[:, 0]
+        labels = class_indices(data_samples, fused.device)
         descriptions = self.text_encoder()  # (K, d)
         losses['loss_semantic'] = self.loss_semantic(fused, descriptions,
                                                      labels)

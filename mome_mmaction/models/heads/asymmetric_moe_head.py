@@ -6,6 +6,7 @@ from mmaction.utils import SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.class_indices import class_indices
 from ..utils.frame_token_embedding import (FrameTokenEmbedding,
                                            select_frame_tokens)
 from ..utils.poincare_ball import (expmap0, gyromidpoint, logmap0, mobius_add,
@@ -393,11 +394,7 @@ class AsymmetricMoEHead(BaseFusionHead):
         losses = self.loss_by_feat(logits, data_samples)
         losses['loss_load_balance'] = self.load_balance_weight * \
             load_balance_loss(router_logits, self.top_k)
-        labels = torch.stack([
-            sample.gt_label.view(-1).argmax()
-            if sample.gt_label.numel() > 1 else sample.gt_label.view(())
-            for sample in data_samples
-        ]).to(probe_logits.device)
+        labels = class_indices(data_samples, probe_logits.device)
         # every token of a sample is probed against the sample's label
         token_labels = labels.view(-1, 1, 1).expand(probe_logits.shape[:-1])
         losses['loss_evidence_probe'] = self.evidence_loss_weight * \

@@ -10,7 +10,7 @@ from mome_mmaction.models.losses.semantic_triplet_loss import \
     SemanticTripletLoss
 from mome_mmaction.models.utils.bag_of_words_text_encoder import \
     BagOfWordsTextEncoder
-from tests.conftest import TINY_EXPERT
+from tests.conftest import TINY_EXPERT, labelled_samples
 
 MODALITIES = ('rgb', 'ir', 'depth')
 CLASSES = ('fastening_seat_belt', 'unfastening_seat_belt', 'opening_laptop',
@@ -33,13 +33,6 @@ def build_head(**overrides) -> AnchorSemanticHead:
     head = MODELS.build({**cfg, **overrides})
     head.init_weights()
     return head
-
-
-def samples(batch_size, num_classes=6):
-    return [
-        ActionDataSample().set_gt_label(index % num_classes)
-        for index in range(batch_size)
-    ]
 
 
 def test_shapes_and_attention_distributions():
@@ -79,7 +72,7 @@ def test_anchor_outputs_are_concatenated_so_frame_order_can_matter():
 def test_loss_keys_values_and_a_single_forward():
     head = build_head().eval()
     frame_tokens = torch.randn(4, 3, 4, 16)
-    data_samples = samples(4)
+    data_samples = labelled_samples(range(4))
     forward_calls = []
     handle = head.register_forward_hook(
         lambda module, args, output: forward_calls.append(output))
@@ -130,7 +123,9 @@ def test_predict_attaches_anchor_attention_averaged_over_clips():
     frame_tokens = torch.randn(4, 3, 4, 16)  # 2 samples x 2 clips
     _, attention = head(frame_tokens)
     predictions = head.predict(
-        torch.randn(4, 3, 16), samples(2), frame_tokens=frame_tokens)
+        torch.randn(4, 3, 16),
+        labelled_samples(range(2)),
+        frame_tokens=frame_tokens)
     assert predictions[0].pred_score.shape == (6, )
     assert predictions[1].anchor_attention.shape == (3, 3, 4)
     torch.testing.assert_close(predictions[1].anchor_attention,
@@ -139,7 +134,9 @@ def test_predict_attaches_anchor_attention_averaged_over_clips():
                                torch.ones(3))
     head = build_head(average_clips=None).eval()
     predictions = head.predict(
-        torch.randn(4, 3, 16), samples(2), frame_tokens=frame_tokens)
+        torch.randn(4, 3, 16),
+        labelled_samples(range(2)),
+        frame_tokens=frame_tokens)
     assert predictions[0].anchor_attention.shape == (2, 3, 3, 4)
 
 
@@ -189,7 +186,7 @@ def test_gradients_reach_experts_anchors_and_text_encoder():
                 class_names=CLASSES)))
     model.init_weights()
     inputs = {name: torch.randn(2, 1, 3, 4, 32, 32) for name in MODALITIES}
-    losses = model(inputs, samples(2), mode='loss')
+    losses = model(inputs, labelled_samples(range(2)), mode='loss')
     assert {'loss_cls', 'loss_semantic'} <= set(losses)
     total = sum(value for key, value in losses.items() if 'loss' in key)
     total.backward()

@@ -1,9 +1,8 @@
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
-from tests.conftest import TINY_EXPERT
+from tests.conftest import TINY_EXPERT, labelled_samples
 
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -22,13 +21,6 @@ def build_head(**overrides):
     head = MODELS.build({**cfg, **overrides})
     head.init_weights()
     return head
-
-
-def samples(batch_size):
-    return [
-        ActionDataSample().set_gt_label(index % 5)
-        for index in range(batch_size)
-    ]
 
 
 def test_shapes_and_group_weights():
@@ -136,7 +128,9 @@ def test_loss_keys_and_gradients():
     head = build_head()
     frame_tokens = torch.randn(4, 3, 4, 16, requires_grad=True)
     losses = head.loss(
-        torch.randn(4, 3, 16), samples(4), frame_tokens=frame_tokens)
+        torch.randn(4, 3, 16),
+        labelled_samples(range(4)),
+        frame_tokens=frame_tokens)
     assert set(losses) == {
         'loss_cls', 'top1_acc', 'top5_acc', 'loss_load_balance',
         'loss_evidence_probe', 'curvature', 'group_weight_intra',
@@ -155,7 +149,8 @@ def test_loss_keys_and_gradients():
     # the probe learns on detached tokens: its loss alone reaches no token
     frame_tokens.grad = None
     head.zero_grad()
-    head.loss(frame_tokens, samples(4))['loss_evidence_probe'].backward()
+    head.loss(frame_tokens,
+              labelled_samples(range(4)))['loss_evidence_probe'].backward()
     assert frame_tokens.grad is None
 
 
@@ -173,7 +168,7 @@ def test_no_nan_under_bfloat16_autocast_with_large_tokens():
     head = build_head()
     frame_tokens = (torch.randn(2, 3, 4, 16) * 1e3).requires_grad_()
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        losses = head.loss(frame_tokens, samples(2))
+        losses = head.loss(frame_tokens, labelled_samples(range(2)))
     total = sum(value for key, value in losses.items() if 'loss' in key)
     assert torch.isfinite(total)
     total.backward()
@@ -186,7 +181,7 @@ def test_predict_attaches_group_weights_averaged_over_clips():
     head = build_head().eval()
     predictions = head.predict(
         torch.randn(4, 3, 16),
-        samples(2),
+        labelled_samples(range(2)),
         frame_tokens=torch.randn(4, 3, 4, 16))  # 2 samples x 2 clips
     assert predictions[0].group_weights.shape == (3, )
     torch.testing.assert_close(predictions[0].group_weights.sum(),
@@ -210,7 +205,7 @@ def test_trains_through_mome_recognizer_into_the_experts():
                 num_heads=2)))
     model.init_weights()
     inputs = {name: torch.randn(2, 1, 3, 4, 32, 32) for name in MODALITIES}
-    losses = model(inputs, samples(2), mode='loss')
+    losses = model(inputs, labelled_samples(range(2)), mode='loss')
     assert {'loss_cls', 'loss_load_balance',
             'loss_evidence_probe'} <= set(losses)
     sum(value for key, value in losses.items() if 'loss' in key).backward()
@@ -223,5 +218,5 @@ def test_trains_through_mome_recognizer_into_the_experts():
     assert head.router.weight.grad.abs().sum() > 0
     model.eval()
     with torch.no_grad():
-        predictions = model(inputs, samples(2), mode='predict')
+        predictions = model(inputs, labelled_samples(range(2)), mode='predict')
     assert predictions[0].group_weights.shape == (3, )

@@ -3,7 +3,7 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-from tests.conftest import TINY_EXPERT
+from tests.conftest import TINY_EXPERT, labelled_samples
 
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -21,13 +21,6 @@ def build_head(**overrides):
     head = MODELS.build({**cfg, **overrides})
     head.init_weights()
     return head
-
-
-def samples(batch_size):
-    return [
-        ActionDataSample().set_gt_label(index % 5)
-        for index in range(batch_size)
-    ]
 
 
 @pytest.mark.parametrize('shape', [(4, 3, 16), (4, 3, 6, 16)])
@@ -63,7 +56,7 @@ def test_temperature_sharpens_weights():
 
 def test_loss_keys_and_predict_fields():
     head = build_head()
-    losses = head.loss(torch.randn(4, 3, 16), samples(4))
+    losses = head.loss(torch.randn(4, 3, 16), labelled_samples(range(4)))
     assert set(losses) == {
         'loss_cls', 'top1_acc', 'top5_acc', 'loss_interaction',
         'interaction_uniqueness', 'interaction_synergy',
@@ -73,7 +66,8 @@ def test_loss_keys_and_predict_fields():
     assert not losses['interaction_synergy'].requires_grad
     head.eval()
     # 2 samples x 3 clips
-    predictions = head.predict(torch.randn(6, 3, 16), samples(2))
+    predictions = head.predict(
+        torch.randn(6, 3, 16), labelled_samples(range(2)))
     assert predictions[0].interaction_weights.shape == (5, )
     torch.testing.assert_close(predictions[1].interaction_weights.sum(),
                                torch.tensor(1.))

@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
 from mome_mmaction.models.heads.rus_guided_moe_head import \
     jensen_shannon_divergence
 from mome_mmaction.models.utils import save_temporal_rus
-from tests.conftest import TINY_EXPERT
+from tests.conftest import TINY_EXPERT, labelled_samples
 
 MODALITIES = ('rgb', 'ir', 'depth')
 
@@ -44,13 +43,6 @@ def build_head(rus_file, **overrides):
     return head
 
 
-def samples(batch_size):
-    return [
-        ActionDataSample().set_gt_label(index % 5)
-        for index in range(batch_size)
-    ]
-
-
 @pytest.fixture
 def rus_file(tmp_path):
     generator = torch.Generator().manual_seed(0)
@@ -75,7 +67,7 @@ def test_shapes_top_k_and_routing_weight_normalization(rus_file):
     torch.testing.assert_close(head(frame_tokens)[0], logits)
     predictions = head.predict(
         torch.randn(4, 3, 16),
-        samples(2),
+        labelled_samples(range(2)),
         frame_tokens=torch.randn(4, 3, 4, 16))  # 2 samples x 2 clips
     assert predictions[0].routing_weights.shape == (3, 4, 4)
     torch.testing.assert_close(predictions[0].routing_weights.sum(-1),
@@ -225,7 +217,7 @@ def test_gradients_reach_head_and_experts(rus_file):
                 threshold_synergy=0.)))
     model.init_weights()
     inputs = {name: torch.randn(2, 1, 3, 4, 32, 32) for name in MODALITIES}
-    losses = model(inputs, samples(2), mode='loss')
+    losses = model(inputs, labelled_samples(range(2)), mode='loss')
     total = sum(value for key, value in losses.items() if 'loss' in key)
     total.backward()
     for name, expert in model.backbone.experts.items():

@@ -2,9 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
 import mome_mmaction  # noqa: F401
+from tests.conftest import labelled_samples
 
 
 def build_head(**overrides):
@@ -21,10 +21,6 @@ def build_head(**overrides):
     head = MODELS.build({**cfg, **overrides})
     head.init_weights()
     return head.eval()
-
-
-def samples(labels):
-    return [ActionDataSample().set_gt_label(label) for label in labels]
 
 
 def test_forward_shapes_weights_and_fusion():
@@ -154,7 +150,7 @@ def test_loss_keys_and_gradients(gate_type):
     head = build_head(gate_type=gate_type)
     head.train()
     expert_outputs = torch.randn(4, 3, 8, requires_grad=True)
-    losses = head.loss(expert_outputs, samples([0, 1, 2, 3]))
+    losses = head.loss(expert_outputs, labelled_samples([0, 1, 2, 3]))
     assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy'}
     assert 0 < losses['gate_entropy'] <= torch.log(torch.tensor(3.)) + 1e-6
     assert not losses['gate_entropy'].requires_grad
@@ -168,7 +164,7 @@ def test_predict_carries_clip_averaged_gate_weights():
     head = build_head()
     expert_outputs = torch.randn(2 * 3, 3, 8)  # 2 samples x 3 clips
     logits, weights = head(expert_outputs)
-    predictions = head.predict(expert_outputs, samples([0, 1]))
+    predictions = head.predict(expert_outputs, labelled_samples([0, 1]))
     for index, prediction in enumerate(predictions):
         clip_weights = weights[index * 3:(index + 1) * 3]
         torch.testing.assert_close(prediction.gate_weights,
@@ -182,7 +178,7 @@ def test_predict_carries_clip_averaged_gate_weights():
 
 def test_predict_without_clip_averaging_keeps_clip_weights():
     head = build_head(average_clips=None)
-    predictions = head.predict(torch.randn(4, 3, 8), samples([0, 1]))
+    predictions = head.predict(torch.randn(4, 3, 8), labelled_samples([0, 1]))
     assert predictions[0].gate_weights.shape == (2, 3)
 
 

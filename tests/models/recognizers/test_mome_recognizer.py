@@ -4,7 +4,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
@@ -14,6 +13,7 @@ from torch import nn
 from unittest import mock
 
 import mome_mmaction  # noqa: F401
+from tests.conftest import labelled_samples
 
 MODEL_CONFIG_DIR = str(
     Path(__file__).resolve().parents[3] / 'configs' / '_base_' / 'models')
@@ -91,10 +91,6 @@ def make_inputs(batch_size=2, num_clips=1, modalities=MODALITIES, seed=1):
     }
 
 
-def make_samples(labels):
-    return [ActionDataSample().set_gt_label(label) for label in labels]
-
-
 def all_block_hooks(model):
     return [
         hook for expert in model.backbone.experts.values()
@@ -105,14 +101,15 @@ def all_block_hooks(model):
 
 def test_loss_predict_tensor_modes():
     model = build_model()
-    losses = model(make_inputs(), make_samples([0, 3]), mode='loss')
+    losses = model(make_inputs(), labelled_samples([0, 3]), mode='loss')
     assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy'}
     expert_outputs = model(make_inputs(), mode='tensor')
     assert expert_outputs.shape == (2, 3, WIDTH)
     logits, weights = model(make_inputs(), mode='tensor', stage='head')
     assert logits.shape == (2, 4) and weights.shape == (2, 3)
     model.eval()
-    predictions = model(make_inputs(), make_samples([0, 3]), mode='predict')
+    predictions = model(
+        make_inputs(), labelled_samples([0, 3]), mode='predict')
     assert len(predictions) == 2
     for prediction in predictions:
         assert prediction.pred_score.shape == (4, )
@@ -125,7 +122,7 @@ def test_multi_clip_predictions_average_clips():
     model = build_model().eval()
     inputs = make_inputs(batch_size=2, num_clips=3)
     with torch.no_grad():
-        predictions = model(inputs, make_samples([0, 1]), mode='predict')
+        predictions = model(inputs, labelled_samples([0, 1]), mode='predict')
         logits, weights = model(inputs, mode='tensor', stage='head')
     logits, weights = logits.view(2, 3, 4), weights.view(2, 3, 3)
     for index, prediction in enumerate(predictions):
@@ -157,7 +154,7 @@ def test_one_changed_input_reaches_the_gate_through_its_expert_only():
 
 def test_gradients_reach_every_expert_and_the_gate():
     model = build_model()
-    losses = model(make_inputs(), make_samples([1, 2]), mode='loss')
+    losses = model(make_inputs(), labelled_samples([1, 2]), mode='loss')
     losses['loss_cls'].backward()
     for name, expert in model.backbone.experts.items():
         grads = [p.grad for p in expert.parameters()]
@@ -171,7 +168,7 @@ def test_gradients_reach_every_expert_and_the_gate():
 def test_token_loss_contract_and_hooks_removed():
     model = build_model(htl_loss=dict(type='StandInTokenLoss'))
     inputs = make_inputs(batch_size=2)
-    losses = model(inputs, make_samples([2, 1]), mode='loss')
+    losses = model(inputs, labelled_samples([2, 1]), mode='loss')
     assert set(losses) == {
         'loss_cls', 'top1_acc', 'top5_acc', 'gate_entropy', 'loss_token',
         'token_blocks'
@@ -206,7 +203,7 @@ def test_token_loss_contract_and_hooks_removed():
 def test_token_loss_without_st_tokens():
     model = build_model(
         htl_loss=dict(type='StandInTokenLoss', requires_st_tokens=False))
-    model(make_inputs(batch_size=3), make_samples([3, 0, 1]), mode='loss')
+    model(make_inputs(batch_size=3), labelled_samples([3, 0, 1]), mode='loss')
     call, = model.htl_loss.calls
     assert call['block_st_tokens'] is None
     assert call['block_cls_tokens'][0][0].shape == (3, WIDTH)
@@ -220,7 +217,7 @@ def test_token_loss_gets_the_head_logits_when_it_asks():
         htl_loss=dict(type='StandInLogitsTokenLoss'), cls_head=head)
     head_calls = []
     model.cls_head.register_forward_hook(lambda *args: head_calls.append(args))
-    losses = model(make_inputs(), make_samples([2, 1]), mode='loss')
+    losses = model(make_inputs(), labelled_samples([2, 1]), mode='loss')
     assert len(head_calls) == 1  # the head ran once
     assert len(model.cls_head._forward_hooks) == 1  # ours only
     call, = model.htl_loss.calls
@@ -244,7 +241,7 @@ def test_head_logits_need_a_head_loss_that_calls_forward():
             RuntimeError,
             match='needs the logits of InteractionExpertsHead.*called '
             r'forward 0 times \(expected once\)'):
-        model(make_inputs(), make_samples([0, 1]), mode='loss')
+        model(make_inputs(), labelled_samples([0, 1]), mode='loss')
     assert len(model.cls_head._forward_hooks) == 0
     assert all_block_hooks(model) == []
 
@@ -254,9 +251,9 @@ def test_no_token_tap_without_token_loss():
     with mock.patch(
             'mome_mmaction.models.recognizers.mome_recognizer.TokenTap',
             side_effect=AssertionError('tapped without htl_loss')):
-        model(make_inputs(), make_samples([0, 1]), mode='loss')
+        model(make_inputs(), labelled_samples([0, 1]), mode='loss')
         model.eval()
-        model(make_inputs(), make_samples([0, 1]), mode='predict')
+        model(make_inputs(), labelled_samples([0, 1]), mode='predict')
     assert all_block_hooks(model) == []
 
 
@@ -264,7 +261,7 @@ def test_bad_input_keys_are_clear_errors():
     model = build_model()
     bad = make_inputs(modalities=('rgb', 'ir', 'thermal'))
     with pytest.raises(KeyError) as error:
-        model(bad, make_samples([0, 1]), mode='loss')
+        model(bad, labelled_samples([0, 1]), mode='loss')
     message = str(error.value)
     assert "['depth', 'ir', 'rgb']" in message
     assert "['ir', 'rgb', 'thermal']" in message
@@ -284,11 +281,11 @@ def test_single_modality():
     model = build_model(
         modalities=('ir', ), htl_loss=dict(type='StandInTokenLoss'))
     inputs = make_inputs(modalities=('ir', ))
-    losses = model(inputs, make_samples([0, 1]), mode='loss')
+    losses = model(inputs, labelled_samples([0, 1]), mode='loss')
     assert len(model.htl_loss.calls[0]['block_cls_tokens']) == 1
     assert torch.isfinite(losses['loss_cls'])
     model.eval()
-    predictions = model(inputs, make_samples([0, 1]), mode='predict')
+    predictions = model(inputs, labelled_samples([0, 1]), mode='predict')
     torch.testing.assert_close(predictions[0].gate_weights, torch.ones(1))
 
 
@@ -302,7 +299,8 @@ def batch_for_train_step(batch_size=2, seed=0):
         ]
         for name in MODALITIES
     }
-    return dict(inputs=inputs, data_samples=make_samples(range(batch_size)))
+    return dict(
+        inputs=inputs, data_samples=labelled_samples(range(batch_size)))
 
 
 def test_optimizer_steps_through_the_data_preprocessor():
@@ -378,7 +376,7 @@ def test_expert_checkpoints_from_recognizer3d_and_mome_files(tmp_path):
 
 
 def masked_samples(labels, masks):
-    samples = make_samples(labels)
+    samples = labelled_samples(labels)
     for sample, mask in zip(samples, masks):
         if mask is not None:
             sample.set_metainfo(dict(modality_mask=mask))
@@ -420,7 +418,7 @@ def test_modality_mask_from_samples_zeroes_the_gate_and_skips_experts():
     assert calls == dict(rgb=1, ir=2, depth=2)  # sample 1's colour is on
     # No sample carries a mask: everything runs, as before.
     with torch.no_grad():
-        model(inputs, make_samples([0, 1]), mode='predict')
+        model(inputs, labelled_samples([0, 1]), mode='predict')
     assert calls == dict(rgb=2, ir=3, depth=3)
 
 
