@@ -25,6 +25,9 @@ frames of each of the 3 views) of, on the recordings and on the copy
   sample), ``CachedDecordInit`` (decord readers kept open) or
   ``CachedPyAVInit`` + ``SeekingPyAVDecode``.
 
+``--variants 'prepared_no_fastdecode, pyav' ...`` also times a copy prepared
+without ``tune=fastdecode`` (``prepare_driveact --no-fast-decode``).
+
 Each variant runs in a child process of its own, once per round, the
 variants taking turns round after round (interleaved, so load spreads over
 all of them); a child is killed when its resident memory passes
@@ -186,12 +189,20 @@ def dataset_reader(root: Path, init: str) -> Callable[[int], object]:
 RAW_DECODERS = dict(
     decord=decord_reader, pyav=pyav_reader, torchcodec=torchcodec_reader)
 PIPELINES = ('DecordInit', 'CachedDecordInit', 'CachedPyAVInit')
+#: Prepared copy (a folder of the work dir) -> ``prepare_driveact``'s
+#: ``fast_decode``.
+PREPARED = dict(prepared=True, prepared_no_fastdecode=False)
 #: Variant name -> (data, reader).
 VARIANTS = {
     f'{data}, {reader}': (data, reader)
-    for data in ('raw', 'prepared')
+    for data in ('raw', *PREPARED)
     for reader in (*RAW_DECODERS, *PIPELINES)
 }
+#: Timed unless ``--variants`` says otherwise.
+DEFAULT_VARIANTS = [
+    name for name, (data, _) in VARIANTS.items()
+    if data != 'prepared_no_fastdecode'
+]
 
 
 def sampled_chunks(frames: int, clips: int) -> List[int]:
@@ -334,9 +345,10 @@ def main() -> None:
         '--variants',
         nargs='+',
         choices=list(VARIANTS),
-        default=list(VARIANTS),
+        default=DEFAULT_VARIANTS,
         metavar='VARIANT',
-        help=f'of {list(VARIANTS)}; all by default')
+        help=f'of {list(VARIANTS)}; by default all but those of the copy '
+        'prepared without x264 tune=fastdecode')
     parser.add_argument(
         '--max-rss-gb',
         type=float,
@@ -356,11 +368,18 @@ def main() -> None:
                              args.clips)))
         return
 
-    raw, prepared = args.work_dir / 'raw', args.work_dir / 'prepared'
+    raw = args.work_dir / 'raw'
     write_layout(raw, args.frames, args.keyframe_interval)
-    start = time.perf_counter()
-    prepare_driveact(str(raw), str(prepared), 256, 16)
-    print(f'prepare_driveact: {time.perf_counter() - start:.1f} s')
+    for data in {VARIANTS[name][0] for name in args.variants} & set(PREPARED):
+        start = time.perf_counter()
+        prepare_driveact(
+            str(raw),
+            str(args.work_dir / data),
+            256,
+            16,
+            fast_decode=PREPARED[data])
+        print(f'prepare_driveact ({data}): '
+              f'{time.perf_counter() - start:.1f} s')
     max_rss = args.max_rss_gb * 1e9
 
     def child(name: str) -> List[str]:
@@ -400,7 +419,7 @@ def main() -> None:
         for name, seconds in times.items() if seconds
     }
     print(f'\n{args.frames} frames per view, keyframe every '
-          f'{args.keyframe_interval} (prepared: 16, fastdecode); '
+          f'{args.keyframe_interval} (prepared: 16); '
           f'{args.clips} random '
           f'chunks, median of {args.rounds} interleaved rounds (clips of 8 '
           'frames x 3 views)')
@@ -418,10 +437,11 @@ def main() -> None:
         print(f'| {name} | ' + ' | '.join(cells) + ' |')
     for name in args.variants:
         data, reader = VARIANTS[name]
-        other = f'prepared, {reader}'
-        if data == 'raw' and name in rates and other in rates:
-            print(f'prepared / raw, {reader}: '
-                  f'{rates[other] / rates[name]:.2f} (target >= 5)')
+        for copy_name in PREPARED:
+            other = f'{copy_name}, {reader}'
+            if data == 'raw' and name in rates and other in rates:
+                print(f'{copy_name} / raw, {reader}: '
+                      f'{rates[other] / rates[name]:.2f} (target >= 5)')
     for name in rates:
         reference = reference_decoder(name)
         if reference in rates:
