@@ -154,9 +154,15 @@ def decord_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
 
 
 def pyav_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
+    """Reads with :class:`SeekableVideo`s, kept as the reader's ``videos``
+    (their ``decoded_frames`` count what the reads cost)."""
     videos = [SeekableVideo(path, path) for path in video_paths(root)]
-    pyav_reader.videos = videos  # decoded_frames, read by the child
-    return lambda frames: [np.stack(video.read(frames)) for video in videos]
+
+    def read(frames: List[int]) -> List[np.ndarray]:
+        return [np.stack(video.read(frames)) for video in videos]
+
+    read.videos = videos
+    return read
 
 
 def torchcodec_reader(root: Path) -> Callable[[List[int]], List[np.ndarray]]:
@@ -228,7 +234,7 @@ def time_variant(work_dir: Path, variant: str, frames: int,
     result = dict(seconds=time.perf_counter() - start)
     if reader == 'pyav':
         result['decoded_per_read'] = sum(video.decoded_frames
-                                         for video in pyav_reader.videos) / (
+                                         for video in read.videos) / (
                                              len(items) * len(VIEW_SIZES))
     return result
 
