@@ -4,9 +4,9 @@ import torch
 from mmaction.registry import OPTIM_WRAPPERS
 
 import mome_mmaction  # noqa: F401
+from tests.conftest import labelled_samples
 from tests.models.recognizers.test_mome_recognizer import (build_model,
-                                                           make_inputs,
-                                                           make_samples)
+                                                           make_inputs)
 
 HTL = dict(
     type='HTLLoss', num_blocks=2, alpha=0.01, beta=1.0, inter_reduction='mean')
@@ -33,7 +33,7 @@ def test_bfloat16_training_steps_of_mome_htl_on_cpu_are_finite():
     for step in range(3):
         with wrapper.optim_context(model):
             losses = model(
-                make_inputs(seed=step), make_samples([0, 3]), mode='loss')
+                make_inputs(seed=step), labelled_samples([0, 3]), mode='loss')
         assert {'loss_cls', 'loss_htl_intra', 'loss_htl_inter'} <= set(losses)
         # HTL accumulates in float32 whatever its tokens' dtype.
         assert losses['loss_htl_intra'].dtype == torch.float32

@@ -4,8 +4,8 @@ blocks (``with_cp``) and the token tap's views, through the real recognizer.
 import copy
 import torch
 
-from .test_mome_recognizer import (TINY_MOME, build_model, make_inputs,
-                                   make_samples)
+from tests.conftest import labelled_samples
+from .test_mome_recognizer import TINY_MOME, build_model, make_inputs
 
 HTL = dict(
     type='HTLLoss', num_blocks=2, alpha=0.01, beta=1.0, inter_reduction='mean')
@@ -45,7 +45,7 @@ def test_checkpointed_experts_give_the_same_losses_and_gradients():
         for with_cp in (False, True)
     ]
     assert models[1].backbone.with_cp and not models[0].backbone.with_cp
-    inputs, samples = make_inputs(), make_samples([0, 3])
+    inputs, samples = make_inputs(), labelled_samples([0, 3])
     losses = []
     for model in models:
         torch.manual_seed(7)
@@ -64,7 +64,7 @@ def test_checkpointing_keeps_less_for_backward_and_the_same_state():
     plain = build_model(htl_loss=HTL).train()
     checkpointed = build_model(htl_loss=HTL, with_cp=True).train()
     assert checkpointed.state_dict().keys() == plain.state_dict().keys()
-    inputs, samples = make_inputs(), make_samples([0, 3])
+    inputs, samples = make_inputs(), labelled_samples([0, 3])
     plain_bytes, _ = saved_storage_bytes(
         lambda: loss_of(plain, inputs, samples))
     cp_bytes, _ = saved_storage_bytes(
@@ -85,7 +85,7 @@ def test_htl_through_the_tap_keeps_only_the_teachers_for_backward():
     expert) and the (B, N, N, C) expert differences of ``L_inter``: its
     student tokens are views of block outputs that autograd keeps anyway
     (one copy of a block's ST tokens per expert would be more)."""
-    inputs, samples = make_inputs(), make_samples([0, 3])
+    inputs, samples = make_inputs(), labelled_samples([0, 3])
     mome_bytes, _ = saved_storage_bytes(
         lambda: loss_of(build_model().train(), inputs, samples))
     htl_bytes, _ = saved_storage_bytes(
