@@ -14,11 +14,12 @@ modalities = dict(rgb='kinect_color', ir='kinect_ir', depth='kinect_depth')
 collect_keys = ('rgb', 'ir', 'depth')
 file_client_args = dict(io_backend='disk')
 # Videos are read with PyAV, seeking to the keyframe before each clip
-# (CachedPyAVInit + SeekingPyAVDecode: decord's frames exactly, readers kept
-# open per process): on 20,000-frame 1080p recordings 3.38 clips/s against
-# 0.91 with CachedDecordInit, at 0.5 GB instead of 5 GB of memory, and 20.9
-# clips/s on the copy tools/data/prepare_driveact.py makes (README,
-# "Decoding long recordings"). CachedDecordInit + DecordDecode still work.
+# (CachedPyAVInit + SeekingPyAVDecode: on H.264 decord's frames exactly,
+# readers kept open per process): on 20,000-frame 1080p recordings 3.38
+# clips/s against 0.91 with CachedDecordInit, at 0.5 GB instead of 5 GB of
+# memory, and 20.9 clips/s on the copy tools/data/prepare_driveact.py makes
+# (README, "Decoding long recordings"). CachedDecordInit + DecordDecode
+# still work.
 
 # Colour (1280x1024-ish) and IR/depth (512x424) are resized to one size
 # before the random crop, so every modality gets the same relative crop box;

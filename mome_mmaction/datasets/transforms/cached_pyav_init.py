@@ -20,7 +20,9 @@ class CachedPyAVInit(PyAVInit):
     opens local files by path and reuses a video's reader for the next
     sample from the same recording; follow it with
     :class:`SeekingPyAVDecode`, which decodes exactly the wanted frames
-    (tested frame-exact against ``DecordInit`` + ``DecordDecode``). Other
+    (tested frame-exact against ``DecordInit`` + ``DecordDecode`` on H.264;
+    on MPEG-4 Part 2, whose inverse DCT rounding is the decoder's, PyAV's
+    FFmpeg and decord's may differ by a level or two in rare pixels). Other
     ``io_backend`` values read the file through mmengine's file client, as
     ``PyAVInit`` does. Sets ``video_reader`` and ``total_frames``.
 
