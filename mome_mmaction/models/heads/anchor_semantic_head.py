@@ -87,6 +87,12 @@ class AnchorSemanticHead(BaseFusionHead):
         loss_semantic (dict): Triplet loss config. Defaults to
             ``dict(type='SemanticTripletLoss', margin=0.2,
             loss_weight=0.1)``.
+        attend_expert_outputs (bool): Our extension: the anchors also
+            attend to each expert's output token (B, N, C) (for
+            UniFormerV2, its temporal decoder's summary of the clip), one
+            more slot per camera after its T frames; anchor attention is
+            then (B, num_anchors, N, T + 1). Defaults to False (A-MESS:
+            frame tokens only).
         **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
             ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
             arguments.
@@ -111,6 +117,7 @@ class AnchorSemanticHead(BaseFusionHead):
                      type='BagOfWordsTextEncoder', embed_channels=64),
                  loss_semantic: ConfigType = dict(
                      type='SemanticTripletLoss', margin=0.2, loss_weight=0.1),
+                 attend_expert_outputs: bool = False,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, num_experts, **kwargs)
         if num_anchors < 1:
@@ -132,12 +139,14 @@ class AnchorSemanticHead(BaseFusionHead):
                              'out_channels=hidden_channels')
         self.num_frames = num_frames
         self.num_anchors = num_anchors
+        self.attend_expert_outputs = attend_expert_outputs
         self.class_names = class_names
         self.label_descriptions = str(label_descriptions
                                       or DEFAULT_LABEL_DESCRIPTIONS)
 
-        self.token_embed = FrameTokenEmbedding(in_channels, hidden_channels,
-                                               num_experts, num_frames)
+        self.token_embed = FrameTokenEmbedding(
+            in_channels, hidden_channels, num_experts,
+            num_frames + int(attend_expert_outputs))
         self.memory_norm = nn.LayerNorm(hidden_channels)
         self.anchors = nn.Parameter(
             nn.init.trunc_normal_(
@@ -183,10 +192,23 @@ class AnchorSemanticHead(BaseFusionHead):
         Returns:
             tuple[torch.Tensor]: Logits (B, K) and anchor attention
             (B, num_anchors, N, T) (each anchor's weights sum to 1 over the
-            N*T tokens); then z (B, d) if ``return_embedding``.
+            N*T tokens; (B, num_anchors, N, T + 1) with
+            ``attend_expert_outputs``); then z (B, d) if
+            ``return_embedding``.
         """
+        slots = self.token_embed.expected_shape
         tokens = select_frame_tokens(self, feats, frame_tokens,
-                                     self.token_embed.expected_shape)
+                                     (slots[0], self.num_frames, slots[2]))
+        if self.attend_expert_outputs:
+            if frame_tokens is None or feats.dim() != 3:
+                raise ValueError(
+                    f'{type(self).__name__}(attend_expert_outputs=True) '
+                    'needs the expert outputs (B, N, C) and frame_tokens (B, '
+                    'N, T, C), as MoMERecognizer passes them; got feats of '
+                    f'shape {tuple(feats.shape)} and frame_tokens='
+                    f'{"None" if frame_tokens is None else "given"}')
+            # (B, N, T, C) + (B, N, 1, C): each expert's output, a last slot
+            tokens = torch.cat([tokens, feats.unsqueeze(2)], dim=2)
         # (B, N, T, d) -> (B, N*T, d): the anchors see every camera's frames
         memory = self.memory_norm(self.token_embed(tokens).flatten(1, 2))
         anchors = self.anchors.unsqueeze(0).expand(tokens.shape[0], -1, -1)
@@ -201,8 +223,8 @@ class AnchorSemanticHead(BaseFusionHead):
         # (B, A, d) -> (B, A*d) -> (B, d)
         fused = self.fuse(anchors.flatten(1))
         logits = self.fc_cls(self.dropout(fused))
-        # (B, A, N*T) -> (B, A, N, T)
-        attention = attention.unflatten(2, (self.num_experts, self.num_frames))
+        # (B, A, N*T) -> (B, A, N, T) (T + 1 slots with expert outputs)
+        attention = attention.unflatten(2, (self.num_experts, -1))
         if return_embedding:
             return logits, attention, fused
         return logits, attention

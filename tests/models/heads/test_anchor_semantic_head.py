@@ -54,6 +54,26 @@ def test_shapes_and_attention_distributions():
         head(torch.randn(2, 3, 16), frame_tokens=torch.randn(2, 3, 8, 16))
 
 
+def test_anchors_can_also_attend_to_the_expert_outputs():
+    """attend_expert_outputs: each expert's output token is one more slot
+    per camera, (B, A, N, T + 1), and the logits depend on it."""
+    head = build_head(attend_expert_outputs=True).eval()
+    feats, frame_tokens = torch.randn(2, 3, 16), torch.randn(2, 3, 4, 16)
+    logits, attention = head(feats, frame_tokens=frame_tokens)
+    assert attention.shape == (2, 3, 3, 5)
+    torch.testing.assert_close(attention.sum((2, 3)), torch.ones(2, 3))
+    other_feats = torch.randn(2, 3, 16)
+    assert not torch.allclose(
+        head(other_feats, frame_tokens=frame_tokens)[0], logits, atol=1e-4)
+    with pytest.raises(ValueError, match='needs the expert outputs'):
+        head(frame_tokens)
+    # Without the option the expert outputs are not read.
+    head = build_head().eval()
+    torch.testing.assert_close(
+        head(other_feats, frame_tokens=frame_tokens)[0],
+        head(feats, frame_tokens=frame_tokens)[0])
+
+
 def test_anchor_outputs_are_concatenated_so_frame_order_can_matter():
     """With frame embeddings (learned, zero at init) a clip and its time
     reverse get different logits."""
