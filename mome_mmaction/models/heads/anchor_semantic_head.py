@@ -196,9 +196,9 @@ class AnchorSemanticHead(BaseFusionHead):
             ``attend_expert_outputs``); then z (B, d) if
             ``return_embedding``.
         """
-        slots = self.token_embed.expected_shape
         tokens = select_frame_tokens(self, feats, frame_tokens,
-                                     (slots[0], self.num_frames, slots[2]))
+                                     (self.num_experts, self.num_frames,
+                                      self.in_channels))
         if self.attend_expert_outputs:
             if frame_tokens is None or feats.dim() != 3:
                 raise ValueError(

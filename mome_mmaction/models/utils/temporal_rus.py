@@ -33,6 +33,7 @@ from pathlib import Path
 from torch import nn
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+from .class_indices import class_indices
 from .token_tap import TokenTap
 
 RUS_KEYS = ('U', 'R', 'S')
@@ -185,10 +186,7 @@ def collect_frame_tokens(experts: nn.Module,
                 frame_tokens.view(batch_size, -1,
                                   *frame_tokens.shape[1:]).mean(dim=1))
         all_tokens.append(torch.stack(per_modality, dim=1).float().cpu())
-        all_labels.append(
-            torch.stack([
-                sample.gt_label.reshape(-1)[0] for sample in data_samples
-            ]).long().cpu())
+        all_labels.append(class_indices(data_samples, torch.device('cpu')))
         num_samples += batch_size
         if max_samples is not None and num_samples >= max_samples:
             break
