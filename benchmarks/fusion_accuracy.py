@@ -101,7 +101,8 @@ def train_and_test(config: str, run_dir: Path, options: List[str]) -> Dict:
     run('tools/train.py', config_file(config), '--work-dir', run_dir,
         '--cfg-options', *options)
     run('tools/test.py', config_file(config), best_checkpoint(run_dir),
-        '--work-dir', run_dir / 'test', '--cfg-options', *options)
+        '--work-dir', run_dir / 'test', '--dump',
+        run_dir / 'test' / 'predictions.pkl', '--cfg-options', *options)
     return run_results(run_dir)
 
 
