@@ -1,6 +1,7 @@
 """Install mome_mmaction: ``pip install -e .``.
 
-With the test and lint tools: ``pip install -e .[tests]``.
+With the test and lint tools: ``pip install -e .[tests]``; with the
+documentation's (``bash tools/build_docs.sh``): ``.[docs]``.
 """
 from setuptools import find_packages, setup
 
@@ -57,6 +58,7 @@ setup(
     extras_require=dict(
         tests=read_requirements('tests'),
         data=read_requirements('data'),
-        deploy=read_requirements('deploy')),
+        deploy=read_requirements('deploy'),
+        docs=read_requirements('docs')),
     license='Apache License 2.0',
 )

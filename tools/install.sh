@@ -4,7 +4,8 @@
 # - uses the active virtualenv / conda env, else creates and activates .venv;
 # - installs torch 2.13.0 only where no torch >= 2.10 is installed (a user's
 #   CUDA torch is left alone; on a CPU machine this is the CPU wheel);
-# - pip install -e .[tests], skipped when requirements are unchanged.
+# - pip install -e .[$MOME_EXTRAS] (default: tests; tools/build_docs.sh adds
+#   docs), skipped when requirements and extras are unchanged.
 set -euo pipefail
 MOME_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -z "${VIRTUAL_ENV:-}${CONDA_PREFIX:-}" ]; then
@@ -22,9 +23,16 @@ then
     python -m pip install --quiet torch==2.13.0
 fi
 stamp="$(python -c 'import sys; print(sys.prefix)')/.mome_mmaction_installed"
+MOME_EXTRAS="${MOME_EXTRAS:-tests}"
+installed="$(cat "$stamp" 2>/dev/null || true)"
 want="$(cat "$MOME_ROOT/setup.py" "$MOME_ROOT"/requirements/*.txt | sha256sum | cut -d' ' -f1) $MOME_ROOT"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "[install] pip install -e $MOME_ROOT[tests]"
-    python -m pip install --quiet -e "$MOME_ROOT[tests]"
-    echo "$want" > "$stamp"
+up_to_date=1
+case "$installed" in "$want ["*"]") ;; *) up_to_date=0 ;; esac
+for extra in ${MOME_EXTRAS//,/ }; do
+    case ",${installed##*[}" in *",$extra,"* | *",$extra]"*) ;; *) up_to_date=0 ;; esac
+done
+if [ "$up_to_date" -eq 0 ]; then
+    echo "[install] pip install -e $MOME_ROOT[$MOME_EXTRAS]"
+    python -m pip install --quiet -e "$MOME_ROOT[$MOME_EXTRAS]"
+    echo "$want [$MOME_EXTRAS]" > "$stamp"
 fi

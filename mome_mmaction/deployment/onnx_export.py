@@ -267,7 +267,7 @@ def max_abs_differences(wrapper: ExportableRecognizer, onnx_file: str,
     """Largest absolute difference of each output, onnxruntime vs PyTorch.
 
     Returns:
-        dict[str, float]: Output name -> max |onnxruntime - PyTorch|.
+        dict[str, float]: Output name -> max ``|onnxruntime - PyTorch|``.
     """
     with torch.no_grad():
         expected = dict(zip(wrapper.output_names, wrapper(*inputs)))
