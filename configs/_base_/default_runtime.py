@@ -16,10 +16,14 @@ default_hooks = dict(
 # Checkpoints carry every rank's random states; --resume continues them.
 # A NaN / inf loss or gradient stops training (skip_steps=True: skips it).
 # A progress bar over every validation and test.
+# The training-health monitor of models that fuse experts (health/ scalars,
+# 'MoE health:' warnings, health.json; inert for one expert); off with
+# --cfg-options custom_hooks.3.enabled=False.
 custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='NonFiniteGuardHook', skip_steps=False),
-    dict(type='EvalProgressBarHook')
+    dict(type='EvalProgressBarHook'),
+    dict(type='MoEHealthHook', interval=50)
 ]
 
 env_cfg = dict(
