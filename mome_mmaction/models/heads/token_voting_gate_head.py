@@ -44,6 +44,35 @@ class TokenVotingGateHead(BaseFusionHead):
     stores the weights (averaged over clips like the scores) on each data
     sample as ``gate_weights`` (N,), ordered as the recognizer's modalities,
     and :meth:`loss` logs the mean gate entropy as ``gate_entropy``.
+    :meth:`expert_logits` classifies each expert's token alone with the
+    fused classifier (what ``MoEHealthHook`` reports per expert).
+
+    Training stabilizers, all off by default (the paper's recipe; the
+    README's "Training health" page gives their measured effect):
+
+    - ``expert_loss_weight`` > 0: each online expert's token also goes
+      through the shared classifier with its own cross-entropy, logged as
+      ``loss_expert_cls`` (weight times the mean over experts): the
+      per-modality heads of Gradient-Blending (Wang, Tran, Feiszli, CVPR
+      2020), which keep every expert discriminative on its own (and so rule
+      out ``L_inter``'s trivial minimum, every expert emitting one vector);
+    - ``gate_balance_weight`` > 0: the importance loss of Shazeer et al.
+      (ICLR 2017, sparsely-gated MoE), ``CV(sum_b w_b)^2`` over the batch,
+      logged as ``loss_gate_balance``;
+    - ``gate_warmup_iters`` > 0: uniform gate weights for the first
+      training forward passes (counted in the ``gate_warmup_steps``
+      buffer, so ``--resume`` continues it), as dense-to-sparse gating
+      warms a router up (Nie et al. 2021, "Dense-to-sparse gate for
+      mixture-of-experts"), so every expert gets the same gradient while
+      the gate has nothing to go on;
+    - ``gate_token_norm=False``: the joint gate reads the raw tokens, as
+      the paper writes ``Gate([T_1; ...; T_N])`` (True: a shared LayerNorm
+      first, which hides each token's scale);
+    - ``fusion='prediction'``, an ablation that departs from the paper: the
+      same gate weights the experts' *predictions* (each token through the
+      shared classifier, softmax, gated average of the probabilities)
+      instead of their tokens; the returned logits are the log of the fused
+      probabilities.
 
     Args:
         num_classes (int): Number of classes.
@@ -58,6 +87,17 @@ class TokenVotingGateHead(BaseFusionHead):
             Defaults to ``in_channels``.
         dropout_ratio (float): Dropout before the last classifier layer.
             Defaults to 0.5.
+        fusion (str): 'token' (gated sum of the tokens, then the classifier:
+            the paper) or 'prediction' (gated average of each token's
+            predicted probabilities). Defaults to 'token'.
+        gate_token_norm (bool): LayerNorm on each token before the joint
+            gate. Defaults to True.
+        expert_loss_weight (float): Weight of ``loss_expert_cls``.
+            Defaults to 0 (off).
+        gate_balance_weight (float): Weight of ``loss_gate_balance``.
+            Defaults to 0 (off).
+        gate_warmup_iters (int): Training forward passes with uniform gate
+            weights. Defaults to 0 (off).
         **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
             ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
             arguments.
@@ -74,12 +114,29 @@ class TokenVotingGateHead(BaseFusionHead):
                  gate_channels: Optional[int] = None,
                  mlp_channels: Optional[int] = None,
                  dropout_ratio: float = 0.5,
+                 fusion: str = 'token',
+                 gate_token_norm: bool = True,
+                 expert_loss_weight: float = 0.,
+                 gate_balance_weight: float = 0.,
+                 gate_warmup_iters: int = 0,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, num_experts, **kwargs)
+        if fusion not in ('token', 'prediction'):
+            raise ValueError(
+                f"{type(self).__name__}: fusion must be 'token' or "
+                f"'prediction', got {fusion!r}")
         self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
         self.mlp_channels = mlp_channels or in_channels
         self.dropout_ratio = dropout_ratio
+        self.fusion = fusion
+        self.gate_token_norm = gate_token_norm
+        self.expert_loss_weight = expert_loss_weight
+        self.gate_balance_weight = gate_balance_weight
+        self.gate_warmup_iters = gate_warmup_iters
+        if gate_warmup_iters > 0:
+            self.register_buffer('gate_warmup_steps',
+                                 torch.zeros((), dtype=torch.long))
         self.init_gate()
         self.classifier = nn.Sequential(
             nn.Linear(in_channels, self.mlp_channels), nn.GELU(),
@@ -89,7 +146,8 @@ class TokenVotingGateHead(BaseFusionHead):
     def init_gate(self) -> None:
         """Build the gate of ``gate_type`` (see the class docstring)."""
         if self.gate_type == 'joint':
-            self.token_norm = nn.LayerNorm(self.in_channels)
+            self.token_norm = nn.LayerNorm(
+                self.in_channels) if self.gate_token_norm else nn.Identity()
             self.gate = nn.Sequential(
                 nn.Linear(self.num_experts * self.in_channels,
                           self.gate_channels), nn.GELU(),
@@ -155,10 +213,85 @@ class TokenVotingGateHead(BaseFusionHead):
             # A skipped expert's token is zeros; never let NaN/inf through.
             expert_outputs = expert_outputs.masked_fill(
                 ~modality_mask.unsqueeze(-1), 0.)
+        if self.in_gate_warmup:
+            scores = scores * 0.  # uniform; the gate stays in the graph (DDP)
         gate_weights = F.softmax(scores, dim=1)
+        if self.fusion == 'prediction':
+            # (B, N, K) probabilities, gated average over N -> (B, K)
+            expert_probs = F.softmax(
+                self.expert_logits(expert_outputs).float(), dim=-1)
+            fused_probs = (gate_weights.unsqueeze(-1) * expert_probs).sum(1)
+            return fused_probs.clamp_min(1e-12).log(), gate_weights
         # (B, N, 1) * (B, N, C) summed over N -> (B, C)
         fused = (gate_weights.unsqueeze(-1) * expert_outputs).sum(dim=1)
         return self.classifier(fused), gate_weights
+
+    @property
+    def in_gate_warmup(self) -> bool:
+        """bool: Training, and fewer than ``gate_warmup_iters`` training
+        forward passes done (the gate weights are uniform)."""
+        return self.training and self.gate_warmup_iters > 0 and int(
+            self.gate_warmup_steps) < self.gate_warmup_iters
+
+    def expert_logits(self, expert_outputs: torch.Tensor) -> torch.Tensor:
+        """Each expert's token alone through the shared classifier.
+
+        Args:
+            expert_outputs (torch.Tensor): Shape (B, N, C).
+
+        Returns:
+            torch.Tensor: Logits of shape (B, N, num_classes).
+        """
+        return self.classifier(expert_outputs)
+
+    def expert_classification_loss(self,
+                                   expert_outputs: torch.Tensor,
+                                   data_samples: SampleList,
+                                   modality_mask: Optional[torch.Tensor] = None
+                                   ) -> torch.Tensor:
+        """Mean cross-entropy of the online experts' own predictions.
+
+        Args:
+            expert_outputs (torch.Tensor): Shape (B, N, C); B may be
+                ``len(data_samples) * num_clips`` (sample-major).
+            data_samples (list[ActionDataSample]): Samples with ``gt_label``
+                (class indices or soft labels).
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online; offline experts are left out of the mean.
+
+        Returns:
+            torch.Tensor: Scalar, float32.
+        """
+        logits = self.expert_logits(expert_outputs).float()  # (B, N, K)
+        labels = torch.stack([sample.gt_label
+                              for sample in data_samples]).to(logits.device)
+        if labels.dim() == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]  # (B,) class indices, else (B, K) soft
+        labels = labels.repeat_interleave(logits.shape[0] // len(labels), 0)
+        # (B, N, K) -> (B*N, K) against each sample's label per expert
+        per_expert = F.cross_entropy(
+            logits.flatten(0, 1),
+            labels.repeat_interleave(self.num_experts, 0),
+            reduction='none').view(logits.shape[:2])
+        if modality_mask is None:
+            return per_expert.mean()
+        online = modality_mask.to(per_expert.dtype)
+        return (per_expert * online).sum() / online.sum()
+
+    @staticmethod
+    def gate_importance_loss(gate_weights: torch.Tensor) -> torch.Tensor:
+        """Shazeer et al.'s importance loss: the squared coefficient of
+        variation of the experts' summed gate weights over the batch.
+
+        Args:
+            gate_weights (torch.Tensor): Shape (B, N).
+
+        Returns:
+            torch.Tensor: Scalar, 0 when every expert gets the same total
+            weight.
+        """
+        importance = gate_weights.float().sum(dim=0)  # (N,)
+        return importance.var(unbiased=False) / importance.mean().pow(2)
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -169,13 +302,24 @@ class TokenVotingGateHead(BaseFusionHead):
             data_samples (list[ActionDataSample]): Samples with ``gt_label``.
 
         Returns:
-            dict[str, torch.Tensor]: ``loss_cls``, top-k accuracies and
-            ``gate_entropy`` (mean entropy of the gate weights, logged only).
+            dict[str, torch.Tensor]: ``loss_cls``, top-k accuracies,
+            ``gate_entropy`` (mean entropy of the gate weights, logged only)
+            and, when their weights are set, ``loss_expert_cls`` and
+            ``loss_gate_balance``.
         """
         logits, gate_weights = self(feats, **kwargs)
         losses = self.loss_by_feat(logits, data_samples)
         entropy = -(gate_weights * gate_weights.clamp_min(1e-12).log()).sum(1)
         losses['gate_entropy'] = entropy.mean().detach()
+        if self.expert_loss_weight > 0:
+            losses['loss_expert_cls'] = self.expert_loss_weight * \
+                self.expert_classification_loss(
+                    feats, data_samples, kwargs.get('modality_mask'))
+        if self.gate_balance_weight > 0:
+            losses['loss_gate_balance'] = self.gate_balance_weight * \
+                self.gate_importance_loss(gate_weights)
+        if self.training and self.gate_warmup_iters > 0:
+            self.gate_warmup_steps += 1
         return losses
 
     def predict(self, feats: torch.Tensor, data_samples: SampleList,

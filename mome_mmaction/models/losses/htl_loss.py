@@ -55,6 +55,15 @@ class HTLLoss(BaseModule):
     With one expert (HTL-) ``L_inter`` is identically zero and is not
     returned.
 
+    ``beta_warmup_iters`` > 0 (a stabilizer, off in the paper's recipe):
+    beta ramps linearly from 0 over the first training forward passes
+    (``beta * s / beta_warmup_iters`` at pass s = 0, 1, ...; counted in the
+    ``beta_warmup_steps`` buffer, so ``--resume`` continues it), so
+    ``L_inter``'s trivial minimum (every expert emitting one vector) is not
+    reached before the classifier gives the experts any signal; the beta in
+    use is logged as ``htl_inter_beta``. Warm-ups of an auxiliary
+    consistency weight follow Laine & Aila (ICLR 2017, temporal ensembling).
+
     Args:
         num_blocks (int): Number of tapped blocks L per expert (>= 2); the
             last one is the teacher.
@@ -68,6 +77,8 @@ class HTLLoss(BaseModule):
             'learnable'.
         detach_teacher (bool): Stop gradients at the teacher tokens.
             Defaults to True.
+        beta_warmup_iters (int): Training forward passes over which beta
+            ramps up from 0. Defaults to 0 (off).
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -82,6 +93,7 @@ class HTLLoss(BaseModule):
                  intra_cls_teacher: str = 'expert_output',
                  block_weights: str = 'learnable',
                  detach_teacher: bool = True,
+                 beta_warmup_iters: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(num_blocks, int) or num_blocks < 2:
@@ -102,10 +114,24 @@ class HTLLoss(BaseModule):
         self.inter_reduction = inter_reduction
         self.intra_cls_teacher = intra_cls_teacher
         self.detach_teacher = detach_teacher
+        self.beta_warmup_iters = beta_warmup_iters
+        if beta_warmup_iters > 0:
+            self.register_buffer('beta_warmup_steps',
+                                 torch.zeros((), dtype=torch.long))
         # theta of w = (L-1) * softmax(theta); zeros -> every w_l = 1.
         self.block_weight_logits = nn.Parameter(
             torch.zeros(num_blocks -
                         1)) if block_weights == 'learnable' else None
+
+    @property
+    def inter_beta(self) -> float:
+        """float: The weight of ``L_inter`` now: ``beta``, or its ramp
+        during the warm-up (training only)."""
+        if not self.training or self.beta_warmup_iters <= 0:
+            return self.beta
+        return self.beta * min(
+            1.,
+            int(self.beta_warmup_steps) / self.beta_warmup_iters)
 
     @property
     def block_weights(self) -> torch.Tensor:
@@ -197,7 +223,8 @@ class HTLLoss(BaseModule):
         Returns:
             dict[str, torch.Tensor]: ``loss_htl_intra`` (alpha * L_intra),
             ``loss_htl_inter`` (beta * L_inter, only when N > 1) and the
-            logged, non-loss ``htl_block_weight_{l}`` for l = 1..L-1.
+            logged, non-loss ``htl_block_weight_{l}`` for l = 1..L-1 (and
+            ``htl_inter_beta`` with a beta warm-up).
         """
         check_expert_outputs(expert_outputs)
         num_experts, batch_size = expert_outputs.shape[1], \
@@ -227,8 +254,12 @@ class HTLLoss(BaseModule):
             num_experts * (self.num_blocks - 1))
         losses = dict(loss_htl_intra=self.alpha * intra)
         if num_experts > 1:
-            losses['loss_htl_inter'] = self.beta * self.inter_expert_distance(
-                expert_outputs)
+            losses['loss_htl_inter'] = self.inter_beta * \
+                self.inter_expert_distance(expert_outputs)
+        if self.beta_warmup_iters > 0:
+            losses['htl_inter_beta'] = torch.tensor(self.inter_beta)
+            if self.training:
+                self.beta_warmup_steps += 1
         for block_index, weight in enumerate(block_weights.detach(), 1):
             losses[f'htl_block_weight_{block_index}'] = weight
         return losses

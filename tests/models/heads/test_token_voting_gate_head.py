@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
+from mome_mmaction.models.heads import TokenVotingGateHead
 from tests.conftest import labelled_samples
 
 
@@ -226,3 +227,124 @@ def test_masked_input_gate_reads_the_offline_clip_as_zeros():
     _, weights_zeroed = head(
         torch.randn(2, 3, 8), modality_inputs=zeroed, modality_mask=mask)
     torch.testing.assert_close(weights_zeroed[0], weights[0])
+
+
+# -- training stabilizers (off by default) ------------------------------------
+
+
+def one_hot_classifier(head):
+    """Replace the classifier by a bias-free Linear whose logits are a
+    token's first 5 entries, for hand-computed values."""
+    head.classifier = torch.nn.Linear(8, 5, bias=False)
+    with torch.no_grad():
+        head.classifier.weight.copy_(torch.eye(5, 8))
+    return head
+
+
+def test_expert_logits_are_each_token_through_the_shared_classifier():
+    head = build_head()
+    expert_outputs = torch.randn(4, 3, 8)
+    logits = head.expert_logits(expert_outputs)
+    assert logits.shape == (4, 3, 5)
+    for n in range(3):
+        torch.testing.assert_close(logits[:, n],
+                                   head.classifier(expert_outputs[:, n]))
+
+
+def test_expert_classification_loss_by_hand():
+    """Two samples, labels 0 and 1; expert tokens whose logits are their
+    first 5 entries: CE = mean of -log softmax(logits)[label]."""
+    head = one_hot_classifier(build_head(expert_loss_weight=0.5))
+    expert_outputs = torch.zeros(2, 3, 8)
+    expert_outputs[0, 0, 0] = 2.  # sample 0, expert 0: right and confident
+    expert_outputs[1, 2, 3] = 1.  # sample 1, expert 2: wrong class 3
+    uniform = torch.log(torch.tensor(5.))
+    confident = -F.log_softmax(torch.tensor([2., 0, 0, 0, 0]), 0)[0]
+    wrong = -F.log_softmax(torch.tensor([0., 0, 0, 1, 0]), 0)[1]
+    expected = (confident + 4 * uniform + wrong) / 6
+    samples = labelled_samples([0, 1])
+    torch.testing.assert_close(
+        head.expert_classification_loss(expert_outputs, samples), expected)
+    losses = head.train().loss(expert_outputs, samples)
+    torch.testing.assert_close(losses['loss_expert_cls'], 0.5 * expected)
+    # An offline expert is left out of the mean.
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    torch.testing.assert_close(
+        head.expert_classification_loss(expert_outputs, samples, mask),
+        (confident + 4 * uniform) / 5)
+    assert 'loss_expert_cls' not in build_head().loss(expert_outputs, samples)
+
+
+def test_gate_importance_loss_by_hand():
+    # importance (sum over the batch) = (2, 0): mean 1, variance 1 -> CV^2 1
+    one_hot = torch.tensor([[1., 0.], [1., 0.]])
+    assert TokenVotingGateHead.gate_importance_loss(one_hot).item() == 1.
+    balanced = torch.tensor([[0.9, 0.1], [0.1, 0.9]])
+    assert TokenVotingGateHead.gate_importance_loss(balanced).item() == 0.
+    # (0.5+0.7, 0.5+0.3) = (1.2, 0.8): variance 0.04 / mean^2 1 -> 0.04
+    torch.testing.assert_close(
+        TokenVotingGateHead.gate_importance_loss(
+            torch.tensor([[0.5, 0.5], [0.7, 0.3]])), torch.tensor(0.04))
+    head = build_head(gate_balance_weight=2.)
+    expert_outputs = torch.randn(4, 3, 8)
+    losses = head.loss(expert_outputs, labelled_samples([0, 1, 2, 3]))
+    _, weights = head(expert_outputs)
+    torch.testing.assert_close(
+        losses['loss_gate_balance'],
+        2 * TokenVotingGateHead.gate_importance_loss(weights))
+
+
+def test_gate_warmup_gives_uniform_weights_for_its_passes_then_the_gate():
+    head = build_head(gate_warmup_iters=2).train()
+    expert_outputs = torch.randn(4, 3, 8)
+    samples = labelled_samples([0, 1, 2, 3])
+    for _ in range(2):
+        _, weights = head(expert_outputs)
+        torch.testing.assert_close(weights, torch.full((4, 3), 1 / 3))
+        losses = head.loss(expert_outputs, samples)
+        losses['loss_cls'].backward()  # the gate stays in the graph
+        assert head.gate[-1].weight.grad is not None
+    assert int(head.gate_warmup_steps) == 2
+    _, weights = head(expert_outputs)
+    assert not torch.allclose(weights, torch.full((4, 3), 1 / 3))
+    # the count is a buffer: a resumed run continues it
+    assert 'gate_warmup_steps' in head.state_dict()
+    fresh = build_head(gate_warmup_iters=2).train()
+    fresh.load_state_dict(head.state_dict())
+    torch.testing.assert_close(fresh(expert_outputs)[1], weights)
+    # evaluation never warms up
+    head = build_head(gate_warmup_iters=2).eval()
+    assert not torch.allclose(
+        head(expert_outputs)[1], torch.full((4, 3), 1 / 3))
+
+
+def test_gate_without_token_norm_reads_the_raw_tokens():
+    head = build_head(gate_token_norm=False)
+    expert_outputs = torch.randn(4, 3, 8)
+    _, weights = head(expert_outputs)
+    torch.testing.assert_close(
+        weights, F.softmax(head.gate(expert_outputs.reshape(4, 24)), dim=1))
+    # a token's scale now moves the weights (LayerNorm hid it)
+    scaled = expert_outputs.clone()
+    scaled[:, 0] *= 10
+    assert not torch.allclose(head(scaled)[1], weights)
+
+
+def test_prediction_fusion_averages_the_experts_probabilities():
+    head = build_head(fusion='prediction')
+    expert_outputs = torch.randn(4, 3, 8)
+    log_probs, weights = head(expert_outputs)
+    expert_probs = F.softmax(head.expert_logits(expert_outputs), dim=-1)
+    expected = (weights[..., None] * expert_probs).sum(1)
+    torch.testing.assert_close(log_probs.exp(), expected)
+    # cross-entropy of the log-probabilities is -log p[label]
+    losses = head.loss(expert_outputs, labelled_samples([0, 1, 2, 3]))
+    torch.testing.assert_close(
+        losses['loss_cls'],
+        -expected[torch.arange(4), [0, 1, 2, 3]].log().mean())
+    # predict: average_clips='prob' gives the fused probabilities back
+    samples = head.predict(expert_outputs, labelled_samples([0, 1, 2, 3]))
+    torch.testing.assert_close(
+        torch.stack([sample.pred_score for sample in samples]), expected)
+    with pytest.raises(ValueError, match="fusion must be 'token' or"):
+        build_head(fusion='logits')

@@ -467,3 +467,21 @@ def test_softmax_kl_makes_no_subnormal_numbers():
         log_target=True,
         reduction='none').sum(1)
     torch.testing.assert_close(kl.double(), reference, rtol=1e-4, atol=1e-4)
+
+
+def test_beta_warmup_ramps_inter_from_zero_over_its_passes():
+    """beta * s / 4 at training pass s = 0..3, then beta; a buffer counts the
+    passes (so --resume continues the ramp); evaluation uses beta."""
+    tokens = make_tokens(3, 4)
+    full = build_htl(beta=2.)(*tokens)['loss_htl_inter']
+    htl = build_htl(beta=2., beta_warmup_iters=4).train()
+    for step, fraction in enumerate([0., 0.25, 0.5, 0.75, 1., 1.]):
+        losses = htl(*tokens)
+        torch.testing.assert_close(losses['loss_htl_inter'], fraction * full)
+        assert losses['htl_inter_beta'].item() == 2. * fraction
+        assert int(htl.beta_warmup_steps) == step + 1
+    assert 'beta_warmup_steps' in htl.state_dict()
+    fresh = build_htl(beta=2., beta_warmup_iters=4).train()
+    assert fresh(*tokens)['loss_htl_inter'].item() == 0.
+    torch.testing.assert_close(fresh.eval()(*tokens)['loss_htl_inter'], full)
+    assert 'htl_inter_beta' not in build_htl()(*tokens)
