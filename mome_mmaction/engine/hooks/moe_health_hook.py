@@ -98,8 +98,12 @@ class MoEHealthHook(Hook):
     kind:
       - ``gate_one_hot``: one expert's mean validation weight >=
         ``one_hot_threshold`` at two validations in a row;
-      - ``tokens_indistinguishable``: the same-clip token similarity >=
-        ``similarity_threshold`` at a validation;
+      - ``tokens_indistinguishable``: at a validation, the token
+        similarity between experts >= ``similarity_threshold`` both on the
+        same clip and across clips: every expert emits one vector whatever
+        its camera sees (``L_inter``'s trivial minimum). Experts that agree
+        on a clip but differ across clips are healthy: the cameras may
+        carry the same information;
       - ``classifier_stalled``: after the first epoch, the epoch's mean
         ``loss_cls`` within ``stall_tolerance`` (relative) of ln C while an
         auxiliary loss term fell by more than ``aux_drop`` from its value
@@ -115,8 +119,9 @@ class MoEHealthHook(Hook):
             Defaults to 50.
         one_hot_threshold (float): Mean weight of one expert taken as a
             one-hot gate. Defaults to 0.9.
-        similarity_threshold (float): Same-clip cosine similarity taken as
-            indistinguishable tokens. Defaults to 0.95.
+        similarity_threshold (float): Cosine similarity (same clip and
+            across clips) taken as indistinguishable tokens. Defaults to
+            0.95.
         stall_tolerance (float): Relative distance of ``loss_cls`` to ln C
             taken as no learning. Defaults to 0.05.
         aux_drop (float): Relative fall of an auxiliary loss taken as its
@@ -347,7 +352,8 @@ class MoEHealthHook(Hook):
             return
         for key, value in (outputs or {}).items():
             if key.startswith('loss'):
-                value = float(value)
+                value = float(
+                    value.detach()) if torch.is_tensor(value) else float(value)
                 first = self._first_losses.setdefault(key, [])
                 if len(first) < 5:
                     first.append(value)
@@ -424,14 +430,16 @@ class MoEHealthHook(Hook):
                 f'entropy {figures["gate_entropy"]:.3f}): the other experts '
                 'get almost no gradient through the fusion')
         same = figures['token_cos_same_clip']
-        if same >= self.similarity_threshold:
+        other = figures['token_cos_other_clip']
+        if min(same, other) >= self.similarity_threshold:
             self._warn(
                 runner, 'tokens_indistinguishable',
                 f'the experts\' output tokens are indistinguishable at the '
                 f'validation of epoch {runner.epoch} (mean cosine '
                 f'similarity between experts {same:.3f} on the same clip, '
-                f'{figures["token_cos_other_clip"]:.3f} across clips): the '
-                'gate cannot tell the cameras apart')
+                f'{other:.3f} across clips): every expert emits the same '
+                'vector whatever its camera sees, so neither the gate nor '
+                'the classifier has anything to go on')
 
     def _warn(self, runner, kind: str, what: str) -> None:
         if kind in self._warned:
