@@ -2,6 +2,7 @@ from .driveact_dataset import (DEFAULT_DRIVEACT_MODALITIES,
                                DRIVEACT_MIDLEVEL_CLASSES,
                                DriveActAnnotationError, DriveActDataset,
                                load_driveact_samples)
+from .sample_seeded_dataset import SampleSeededDataset
 from .samplers import SampleSeededSampler, SeededIndex, sample_seed
 from .transforms import (CachedDecordInit, CachedPyAVInit, CorruptModality,
                          DropModality, FrameRangeError, ModalityDropout,
@@ -12,7 +13,7 @@ __all__ = [
     'CachedDecordInit', 'CachedPyAVInit', 'CorruptModality',
     'DEFAULT_DRIVEACT_MODALITIES', 'DRIVEACT_MIDLEVEL_CLASSES',
     'DriveActAnnotationError', 'DriveActDataset', 'DropModality',
-    'FrameRangeError', 'ModalityDropout', 'SampleSeededSampler', 'SeededIndex',
-    'sample_seed', 'SeekingPyAVDecode', 'SynchronizedModalityTransforms',
-    'VideoReadError', 'load_driveact_samples'
+    'FrameRangeError', 'ModalityDropout', 'SampleSeededDataset',
+    'SampleSeededSampler', 'SeededIndex', 'sample_seed', 'SeekingPyAVDecode',
+    'SynchronizedModalityTransforms', 'VideoReadError', 'load_driveact_samples'
 ]
