@@ -43,13 +43,14 @@ class RNGStateHook(Hook):
     training resumes at that checkpoint's epoch and iteration, restores them
     right before training continues: before the training loop starts, or,
     with persistent loader workers (which an uninterrupted run starts only
-    once), before its first iteration, once the workers are started. With
-    loader workers, use ``SampleSeededSampler`` too, so the workers'
-    augmentation does not depend on their own streams. Fine-tuning with
-    ``load_from`` keeps its own seed. Its priority runs it before
-    ``CheckpointHook``. Validation runs on saved-and-restored states, so it
-    does not shift the training streams (it runs after the checkpoint is
-    saved, and a resumed run skips it).
+    once), before its first iteration, once the workers are started. The
+    workers' own streams are not in the checkpoint: with persistent workers
+    every sample must run seeded (``SampleSeededSampler``), which
+    ``PortableRunner`` arranges or warns about (docs/resume.md).
+    Fine-tuning with ``load_from`` keeps its own seed. Its priority runs it
+    before ``CheckpointHook``. Validation runs on saved-and-restored states,
+    so it does not shift the training streams (it runs after the checkpoint
+    is saved, and a resumed run skips it).
     """
 
     priority = 'ABOVE_NORMAL'

@@ -1,16 +1,18 @@
 """An mmengine ``Runner`` whose distributed launch also works without CUDA,
-and whose ``load_from`` / ``--resume`` need no pretrained files."""
+whose ``load_from`` / ``--resume`` need no pretrained files, and whose
+``--resume`` is exact with loader workers (or says why not)."""
 import datetime
 import torch
 import torch.distributed as torch_dist
 from mmaction.registry import RUNNERS
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import BaseLoop, Runner, find_latest_checkpoint
 from torch import nn
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 from ...models.utils.pretrained import missing_pretrained_skipped
+from .exact_resume import exact_resume_dataloader
 
 #: Hooks every run of this runner gets unless its config lists them (with
 #: any arguments): exact ``--resume``, and no training on NaN / inf.
@@ -54,7 +56,18 @@ class PortableRunner(Runner):
     It also gives every run the :data:`DEFAULT_CUSTOM_HOOKS` its
     ``custom_hooks`` lack (``RNGStateHook``: exact ``--resume``;
     ``NonFiniteGuardHook``: stop at a NaN / inf loss or gradient), with a
-    log line; a hook the config lists keeps the config's arguments. Our
+    log line; a hook the config lists keeps the config's arguments.
+
+    With loader workers, ``RNGStateHook`` alone does not make ``--resume``
+    exact: persistent workers keep random states checkpoints do not carry.
+    This runner's training dataloader therefore seeds every sample from
+    (seed, epoch, index) where that keeps the sampler's order
+    (:func:`~.exact_resume.exact_resume_dataloader`: ``SampleSeededSampler``
+    with any dataset, and ``DefaultSampler`` with persistent workers, with a
+    log line); with persistent workers and another sampler it logs a
+    warning naming the fix at start and writes it to every checkpoint's
+    ``meta['resume_warning']``, and a ``--resume`` from such a checkpoint
+    repeats it. Our
     ``tools/train.py`` and ``tools/test.py`` select this runner for any
     config that sets no ``runner_type``, so a plain MMAction2 config gets
     all of this unchanged.
@@ -70,6 +83,52 @@ class PortableRunner(Runner):
             self.logger.info(
                 f'PortableRunner added custom hooks {", ".join(added)} '
                 '(the config does not list them)')
+        self.resume_warning: Optional[str] = None
+
+    def build_train_loop(self, loop: Union[BaseLoop, Dict]) -> BaseLoop:
+        """Build the loop as mmengine does, from the training dataloader
+        :func:`~.exact_resume.exact_resume_dataloader` gives; log what it
+        changed, or its warning (kept in :attr:`resume_warning`)."""
+        if isinstance(loop, dict) and self._train_dataloader is not None:
+            exact = exact_resume_dataloader(self._train_dataloader)
+            self._train_dataloader = exact.dataloader
+            if exact.change:
+                self.logger.info(f'train_dataloader: {exact.change}')
+            if exact.warning:
+                self.resume_warning = exact.warning
+                self.logger.warning(exact.warning)
+        return super().build_train_loop(loop)
+
+    def save_checkpoint(self,
+                        out_dir: str,
+                        filename: str,
+                        file_client_args: Optional[Dict] = None,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        meta: Optional[Dict] = None,
+                        **kwargs) -> None:
+        """Save as mmengine does, with :attr:`resume_warning` in
+        ``meta['resume_warning']`` when there is one."""
+        if self.resume_warning is not None:
+            meta = dict(meta or {}, resume_warning=self.resume_warning)
+        super().save_checkpoint(
+            out_dir,
+            filename,
+            file_client_args,
+            save_optimizer,
+            save_param_scheduler,
+            meta=meta,
+            **kwargs)
+
+    def load_checkpoint(self, filename: str, *args, **kwargs) -> Dict:
+        """Load as mmengine does; on ``--resume``, repeat the checkpoint's
+        ``meta['resume_warning']``."""
+        checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+        warning = checkpoint.get('meta', {}).get('resume_warning')
+        if self._resume and warning:
+            self.logger.warning(f'{filename} was saved by a run that warned: '
+                                f'{warning}')
+        return checkpoint
 
     def setup_env(self, env_cfg: Dict) -> None:
         """Join a gloo process group on CPU, then set up as mmengine does."""
