@@ -24,9 +24,14 @@ experts, trained first if they are not in the list), as
 ``tools/train_two_stage.sh`` does. Generates the data if DIR does not
 exist. ``single_<m>_scratch_synthetic`` trains an expert from scratch: next
 to ``single_<m>_synthetic`` it measures what the pretraining gives.
+``--paired A:B ...`` then prints, for each pair of configs, the difference
+B - A in Top-1 and Mean-1 (mean over the splits) with a 95% paired-bootstrap
+interval over the test clips (every split's clips resampled, the same draw
+for both), from the test predictions each run dumps.
 """
 import argparse
 import json
+import numpy as np
 import statistics
 import subprocess
 import sys
@@ -38,7 +43,8 @@ import mome_mmaction  # noqa: F401
 from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
                                               make_synthetic_driveact)
 from mome_mmaction.evaluation import (best_checkpoint, newest_test_metrics,
-                                      to_markdown)
+                                      paired_bootstrap, to_markdown)
+from mome_mmaction.utils import load_pickle_safely
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
@@ -106,6 +112,54 @@ def train_and_test(config: str, run_dir: Path, options: List[str]) -> Dict:
     return run_results(run_dir)
 
 
+def predicted_labels(run_dir: Path) -> Dict[str, np.ndarray]:
+    """Labels and predicted classes of a run's dumped test predictions."""
+    dump = run_dir / 'test' / 'predictions.pkl'
+    if not dump.is_file():
+        raise FileNotFoundError(
+            f'{dump} does not exist: the paired comparison needs the test '
+            'predictions (runs of this script dump them; rerun without '
+            '--reuse for an older run)')
+    predictions = load_pickle_safely(str(dump))
+    return dict(
+        labels=np.array(
+            [int(p['gt_label'].reshape(-1)[0]) for p in predictions]),
+        predicted=np.array(
+            [int(np.asarray(p['pred_score']).argmax()) for p in predictions]))
+
+
+def paired_rows(pairs: List[str], split_dirs: List[Path]) -> List[List[str]]:
+    """Table rows of :func:`paired_bootstrap` for each ``A:B`` pair."""
+    rows = [['B - A', 'clips', 'Top-1 diff [95% CI]', 'Mean-1 diff [95% CI]']]
+    for pair in pairs:
+        config_a, config_b = pair.split(':')
+        splits = []
+        for split_dir in split_dirs:
+            run_a = predicted_labels(split_dir / config_a)
+            run_b = predicted_labels(split_dir / config_b)
+            if not np.array_equal(run_a['labels'], run_b['labels']):
+                raise ValueError(
+                    f'{split_dir}: {config_a} and {config_b} were tested on '
+                    'different clips (labels differ); pair runs of the same '
+                    'split')
+            splits.append(
+                dict(
+                    labels=run_a['labels'],
+                    predicted_a=run_a['predicted'],
+                    predicted_b=run_b['predicted']))
+        diff = paired_bootstrap(splits)
+        rows.append([
+            f'{config_b} - {config_a}',
+            str(diff['clips']),
+            f'{100 * diff["top1_diff"]:+.2f} [{100 * diff["top1_low"]:+.2f}, '
+            f'{100 * diff["top1_high"]:+.2f}]',
+            f'{100 * diff["mean1_diff"]:+.2f} '
+            f'[{100 * diff["mean1_low"]:+.2f}, '
+            f'{100 * diff["mean1_high"]:+.2f}]'
+        ])
+    return rows
+
+
 def mean_std(values: List[float]) -> str:
     """Percent mean, with the standard deviation over several splits."""
     mean = 100 * statistics.mean(values)
@@ -139,6 +193,12 @@ def main() -> None:
         type=int,
         help='training epochs (default: the configs\' schedule, 10)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--paired',
+        nargs='+',
+        default=[],
+        metavar='A:B',
+        help='config pairs for the paired-bootstrap difference B - A')
     parser.add_argument(
         '--data-root',
         type=Path,
@@ -221,6 +281,13 @@ def main() -> None:
     print(f'\nsynthetic Drive&Act test split(s) '
           f'{",".join(map(str, args.splits))}, {epochs} epochs, seed '
           f'{args.seed}:\n' + to_markdown(rows))
+    if args.paired:
+        split_dirs = [
+            args.work_dir.resolve() / f'split{split}' for split in args.splits
+        ]
+        print('\npaired differences, mean over the splits, 95% paired '
+              'bootstrap over the test clips (2000 resamples):\n' +
+              to_markdown(paired_rows(args.paired, split_dirs)))
 
 
 if __name__ == '__main__':
