@@ -98,13 +98,14 @@ def test_model_only_decodes_nothing_while_timing(plain_config, tmp_path,
 
     monkeypatch.setattr(benchmark_tool, 'timed_batches', counted_timing)
     result = benchmark_tool.main([
-        str(plain_config), '--model-only', '--num-iters', '6', '--warmup', '1',
-        '--work-dir',
+        str(plain_config), '--model-only', '--amp', '--num-iters', '6',
+        '--warmup', '1', '--work-dir',
         str(tmp_path)
     ])
     assert decodes_while_timing == [0]
     assert decode_count[0] == benchmark_tool.MODEL_ONLY_BATCHES
     assert result['inputs'] == 'test dataloader'
+    assert result['amp'] == 'bfloat16'  # autocast on CPU
     assert_finite_figures(result, batches=6, videos=6)
 
 
@@ -134,11 +135,10 @@ def test_model_only_without_the_data_synthesizes_inputs(
     ]
     result = benchmark_tool.main([
         str(MOME_CONFIG), '--model-only', *SHORT_RUN, '--batch-size', '2',
-        '--amp', *missing
+        *missing
     ])
     assert decode_count[0] == 0
     assert result['inputs'].startswith('synthetic (1 x 8 x 64 x 64 uint8')
-    assert result['amp'] == 'bfloat16'
     assert_finite_figures(result, batches=3, videos=6)
     assert math.isfinite(result['head_ms']['median'])
     with pytest.raises(FileNotFoundError, match='--model-only'):
@@ -164,6 +164,7 @@ def test_clip_layout_of_test_pipelines():
     assert layout.views_per_video == 250
 
 
+@pytest.mark.slow  # the tool in a process of its own
 def test_command_line_prints_the_figures(plain_config, tmp_path):
     result = run_tool([
         'tools/analysis/benchmark.py', plain_config, '--model-only',
