@@ -35,6 +35,9 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# DefaultSampler, as a plain MMAction2 config has (the tests make one from
+# this config): exact --resume with any workers through PortableRunner
+# (docs/resume.md).
 train_dataloader = dict(
     batch_size=4,
     num_workers=0,

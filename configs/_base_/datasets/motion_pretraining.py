@@ -34,6 +34,9 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# DefaultSampler, the recipe of the shipped tiny expert, with no workers:
+# --resume is exact (RNGStateHook). With persistent workers PortableRunner
+# runs it as SampleSeededSampler (the same order; docs/resume.md).
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
