@@ -125,6 +125,15 @@ def test_bad_path_and_missing_forward_are_clear_errors():
         tap.class_tokens()
 
 
+def mmengine_checkpoint_warns():
+    """mmengine's ``turn_on_activation_checkpointing`` calls
+    ``torch.utils.checkpoint`` without ``use_reentrant`` (reentrant, torch's
+    old default), which torch warns about on every call: expected here, where
+    the tap is tested under that wrapper. Ours (``with_cp``) passes
+    ``use_reentrant=False``."""
+    return pytest.warns(UserWarning, match='use_reentrant parameter should')
+
+
 def test_block_level_activation_checkpointing():
     """mmengine's per-block checkpointing: tokens recorded once, with grad."""
     reference_expert = build_expert()
@@ -134,7 +143,7 @@ def test_block_level_activation_checkpointing():
     turn_on_activation_checkpointing(
         expert, [f'transformer.resblocks.{i}' for i in range(4)])
     clips = torch.randn(2, 3, 8, 64, 64)
-    with TokenTap(expert) as tap:
+    with TokenTap(expert) as tap, mmengine_checkpoint_warns():
         features = expert(clips)
         tokens = tap.st_tokens()
         loss = features.sum() + sum(t.pow(2).mean() for t in tokens)
@@ -161,7 +170,7 @@ def test_recomputation_while_tapped_does_not_duplicate_tokens():
     expert.transformer.resblocks[0].register_forward_hook(
         lambda *args: calls.append(1))
     turn_on_activation_checkpointing(expert, ['transformer'])
-    with TokenTap(expert) as tap:
+    with TokenTap(expert) as tap, mmengine_checkpoint_warns():
         features = expert(torch.randn(1, 3, 8, 64, 64, requires_grad=True))
         recorded = tap.class_tokens()
         features.sum().backward()
