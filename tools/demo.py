@@ -12,9 +12,11 @@ with ``tools/train.py``, tests the best checkpoint with ``tools/test.py
 --dump``, writes the gate report (tables, plots, confusion matrix, gate
 weights per sensing condition) for models with a gate, and prints Top-1,
 Mean-1, the mean gate weight per modality and the table per sensing
-condition. Everything goes to ``work_dirs/<config name>/``.
+condition, and the training-health monitor's verdict (``health.json``).
+Everything goes to ``work_dirs/<config name>/``.
 """
 import argparse
+import json
 import subprocess
 import sys
 from mmengine.config import Config, DictAction
@@ -69,6 +71,25 @@ def run(*args: str) -> None:
     subprocess.run(command, cwd=REPO_ROOT, check=True)
 
 
+def print_health_verdict(health_file: Path) -> None:
+    """The training-health monitor's verdict (MoEHealthHook's
+    health.json): its warnings, or the last validation's figures."""
+    if not health_file.is_file():
+        return
+    health = json.loads(health_file.read_text())
+    for warning in health['warnings']:
+        print(f'[demo] {warning["message"]}')
+    if health['validations'] and not health['warnings']:
+        last = health['validations'][-1]
+        experts = ', '.join(f'{key[len("expert_top1_"):]} '
+                            f'{100 * value:.1f}'
+                            for key, value in last.items()
+                            if key.startswith('expert_top1_'))
+        print('[demo] MoE health: no collapse (last validation: normalized '
+              f'gate entropy {last.get("gate_entropy", float("nan")):.3f}; '
+              f'each expert alone, Top-1 {experts})')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
@@ -109,6 +130,7 @@ def main() -> None:
     if per_condition.is_file():
         print('[demo] per sensing condition (test split):')
         print(per_condition.read_text(), end='')
+    print_health_verdict(REPO_ROOT / work_dir / 'health.json')
     print(f'[demo] logs, checkpoints, plots: {work_dir}/')
 
 
