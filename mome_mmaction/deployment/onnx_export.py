@@ -18,6 +18,7 @@ tensors, which ``torch.onnx.export`` can trace:
   ``AnchorSemanticHead``.
 """
 import torch
+import warnings
 from mmaction.models.recognizers import Recognizer3D
 from torch import nn
 from typing import Dict, List, Optional, Tuple
@@ -231,7 +232,13 @@ def export_onnx(wrapper: ExportableRecognizer,
     # form; the plain path computes the same.
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript exporter is our choice (see above), not an
+            # oversight: its DeprecationWarning would only say so again.
+            warnings.filterwarnings(
+                'ignore',
+                message='You are using the legacy TorchScript-based ONNX',
+                category=DeprecationWarning)
             torch.onnx.export(
                 wrapper,
                 inputs,
