@@ -16,8 +16,11 @@ from typing import Iterable, Iterator, List
 import mome_mmaction  # noqa: F401  (stack fixes, registers our components)
 from mome_mmaction.datasets.synthetic import (make_motion_videos,
                                               make_synthetic_driveact)
+from mome_mmaction.evaluation import best_checkpoint, newest_test_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The README's main job (bash tools/demo.sh): MoME+HTL, tiny experts.
+MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_demo_synthetic.py'
 #: The tiny UniFormerV2 expert's config (width 64, 2 blocks, 32x32, 4 frames).
 TINY_EXPERT = Config.fromfile(
     REPO_ROOT /
@@ -152,3 +155,42 @@ def parameters_on_meta() -> Iterator[None]:
         yield
     finally:
         torch.nn.Module.register_parameter = register
+
+
+@pytest.fixture(scope='session')
+def main_job_run(synthetic_driveact_root, tmp_path_factory) -> dict:
+    """The main job, ``tools/demo.py`` on its config, run once per session on
+    the test data and cut to one epoch of 16 training clips (validation on
+    8): it trains with ``tools/train.py``, tests the best checkpoint with
+    ``tools/test.py --dump`` and writes the gate report.
+
+    Returns:
+        dict: ``config``, ``work_dir``, ``stdout`` (what it printed),
+        ``checkpoint`` (the best), ``dump`` (the test predictions),
+        ``metrics`` (the test's), ``data_options`` (the ``--cfg-options``
+        pointing every loader at the test data) and ``options`` (all the
+        ``--cfg-options`` it ran with). Tests must not modify its files.
+    """
+    work_dir = tmp_path_factory.mktemp('main_job')
+    data_options = [
+        f'{loader}.dataset.data_root={synthetic_driveact_root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    options = data_options + [
+        'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=16',
+        'val_dataloader.dataset.indices=8'
+    ]
+    result = run_tool([
+        'tools/demo.py', MAIN_JOB_CONFIG, '--work-dir', work_dir,
+        '--cfg-options', *options
+    ],
+                      cwd=work_dir)
+    return dict(
+        config=MAIN_JOB_CONFIG,
+        work_dir=work_dir,
+        stdout=result.stdout,
+        checkpoint=best_checkpoint(work_dir),
+        dump=work_dir / 'test' / 'predictions.pkl',
+        metrics=newest_test_metrics(work_dir / 'test'),
+        data_options=data_options,
+        options=options)

@@ -1,59 +1,34 @@
 """Our analysis tools and MMAction2's shipped ones on a tiny trained MoME."""
-import json
 import numpy as np
 import pickle
 import pytest
 import re
-from pathlib import Path
 
-from tests.conftest import REPO_ROOT, run_tool
-
-CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_synthetic.py'
+from tests.conftest import run_tool
 
 pytestmark = pytest.mark.slow  # every test needs a training through our tools
 
 
-def data_options(data_root: Path) -> list:
-    return [
-        f'{loader}.dataset.data_root={data_root}'
-        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-    ]
-
-
 @pytest.fixture(scope='module')
-def trained_mome(synthetic_driveact_root, tmp_path_factory):
-    """MoME+HTL from the demo config trained 2 epochs, its best checkpoint,
-    its test metrics and a ``tools/test.py --dump`` of its predictions."""
-    work_dir = tmp_path_factory.mktemp('trained_mome')
-    options = data_options(synthetic_driveact_root)
-    run_tool([
-        'tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
-        *options, 'train_cfg.max_epochs=2', 'train_cfg.val_interval=1',
-        'param_scheduler.0.end=2'
-    ],
-             cwd=work_dir)
-    checkpoint = max(work_dir.glob('best_*.pth'))
-    dump = work_dir / 'predictions.pkl'
-    run_tool([
-        'tools/test.py', CONFIG, checkpoint, '--work-dir', work_dir / 'test',
-        '--dump', dump, '--cfg-options', *options
-    ],
-             cwd=work_dir)
-    metrics = json.loads(max((work_dir / 'test').glob('*/*.json')).read_text())
+def trained_mome(main_job_run, tmp_path_factory):
+    """The main job's MoME+HTL (``tools/demo.py``, one epoch on the test
+    data; ``tests/conftest.py``): its best checkpoint, test metrics and
+    ``tools/test.py --dump`` of its predictions, shared with the demo and
+    determinism tests instead of a training of its own. ``work_dir`` is this
+    module's own folder for the tools' outputs."""
     return dict(
-        work_dir=work_dir,
-        checkpoint=checkpoint,
-        dump=dump,
-        metrics=metrics,
-        options=options)
+        main_job_run,
+        work_dir=tmp_path_factory.mktemp('analysis_tools'),
+        options=main_job_run['data_options'])
 
 
 def test_robustness_tool_table(trained_mome):
     out = trained_mome['work_dir'] / 'robustness'
     result = run_tool([
-        'tools/analysis/robustness.py', CONFIG, trained_mome['checkpoint'],
-        '--work-dir', out, '--modalities', 'rgb', '--failures', 'drop',
-        'darken', '--cfg-options', *trained_mome['options']
+        'tools/analysis/robustness.py', trained_mome['config'],
+        trained_mome['checkpoint'], '--work-dir', out, '--modalities', 'rgb',
+        '--failures', 'drop', 'darken', '--cfg-options',
+        *trained_mome['options']
     ],
                       cwd=trained_mome['work_dir'])
     rows = [
@@ -79,8 +54,8 @@ def test_robustness_tool_table(trained_mome):
 def test_gate_report_from_dump(trained_mome):
     out = trained_mome['work_dir'] / 'gate_report'
     run_tool([
-        'tools/analysis/gate_report.py', CONFIG, trained_mome['dump'], '--out',
-        out
+        'tools/analysis/gate_report.py', trained_mome['config'],
+        trained_mome['dump'], '--out', out
     ],
              cwd=trained_mome['work_dir'])
     for name in ('gate_weights_per_class.csv', 'gate_weights_per_class.md',
@@ -93,8 +68,8 @@ def test_mmaction_confusion_matrix_on_our_dump(trained_mome):
     matrix_file = trained_mome['work_dir'] / 'confusion_matrix.pkl'
     run_tool([
         'tools/analysis/mmaction_tool.py',
-        'analysis_tools/confusion_matrix.py', CONFIG, trained_mome['dump'],
-        '--out', matrix_file, '--show-path',
+        'analysis_tools/confusion_matrix.py', trained_mome['config'],
+        trained_mome['dump'], '--out', matrix_file, '--show-path',
         trained_mome['work_dir'] / 'confusion_matrix_mmaction.png',
         '--cfg-options', *trained_mome['options']
     ],
@@ -122,31 +97,26 @@ def test_mmaction_report_accuracy_on_our_dump(trained_mome):
         trained_mome['metrics']['acc/mean1'], abs=1e-4)
 
 
-def test_demo_trains_tests_and_reports(synthetic_driveact_root, tmp_path):
+def test_demo_trains_tests_and_reports(main_job_run):
     """tools/demo.py (the README's main job after installing), cut to one
     epoch on the test data: it prints the figures and writes the report."""
-    work_dir = tmp_path / 'demo'
-    result = run_tool([
-        'tools/demo.py', CONFIG, '--work-dir', work_dir, '--cfg-options',
-        *data_options(synthetic_driveact_root), 'train_cfg.max_epochs=1',
-        'train_cfg.val_interval=1', 'param_scheduler.0.end=1'
-    ],
-                      cwd=tmp_path)
-    assert re.search(r'\[demo\] Top-1 [\d.]+  Mean-1 [\d.]+', result.stdout)
+    work_dir = main_job_run['work_dir']
+    stdout = main_job_run['stdout']
+    assert re.search(r'\[demo\] Top-1 [\d.]+  Mean-1 [\d.]+', stdout)
     weights = [
         float(weight) for weight in re.findall(
-            r'\[demo\] mean gate weight (?:rgb|ir|depth): ([\d.]+)',
-            result.stdout)
+            r'\[demo\] mean gate weight (?:rgb|ir|depth): ([\d.]+)', stdout)
     ]
     assert len(weights) == 3 and sum(weights) == pytest.approx(1, abs=0.002)
     assert (work_dir / 'test' / 'predictions.pkl').is_file()
     assert (work_dir / 'gate_report' / 'gate_weights_per_class.png').is_file()
     # The gate weights per sensing condition of the synthetic data.
-    table = result.stdout.split(
-        '[demo] per sensing condition (test split):')[1]
+    table = stdout.split('[demo] per sensing condition (test split):')[1]
     assert re.search(r'\| clean +\| \d+ +\| [\d.]+ +\| [\d.]+ ', table)
     assert re.search(r'\| kinect_\w+:(dark|noise) +\| \d+', table)
+    # the training-health monitor's verdict, from its health.json
+    assert (work_dir / 'health.json').is_file()
+    assert re.search(r'\[demo\] MoE health: ', stdout)
     # evaluation shows a progress bar: whole lines in a pipe, every 10%
-    assert re.search(r'\[eval\] \d+/\d+ \(\d+%\), [\d.]+ task/s',
-                     result.stdout)
-    assert '\r' not in result.stdout
+    assert re.search(r'\[eval\] \d+/\d+ \(\d+%\), [\d.]+ task/s', stdout)
+    assert '\r' not in stdout
