@@ -74,18 +74,17 @@ class MoEHealthHook(Hook):
     Active when the model (a :class:`MoMERecognizer`) has several experts
     (``model.backbone.experts``) and a head that fuses them; otherwise it
     does nothing. It logs, under ``health/`` (in the log and
-    ``vis_data/scalars.json``):
+    ``vis_data/scalars.json``), after each validation (``val/health/...``):
 
-    After each validation (``val/health/...``):
-      - ``gate_entropy``: the gate's entropy divided by ln N (1 = uniform,
-        0 = one-hot), averaged over the clips; ``gate_<m>``: each expert's
-        mean weight (heads whose forward returns ``(logits, gate_weights)``);
-      - ``expert_top1_<m>``: each expert's own Top-1, its token alone
-        through the fused classifier (heads with ``expert_logits``;
-        clips averaged as probabilities);
-      - ``token_cos_same_clip``: the mean cosine similarity between
-        different experts' output tokens of one clip, next to
-        ``token_cos_other_clip``, the same between different clips.
+    - ``gate_entropy``: the gate's entropy divided by ln N (1 = uniform,
+      0 = one-hot), averaged over the clips; ``gate_<m>``: each expert's
+      mean weight (heads whose forward returns ``(logits, gate_weights)``);
+    - ``expert_top1_<m>``: each expert's own Top-1, its token alone
+      through the fused classifier (heads with ``expert_logits``; clips
+      averaged as probabilities);
+    - ``token_cos_same_clip``: the mean cosine similarity between
+      different experts' output tokens of one clip, next to
+      ``token_cos_other_clip``, the same between different clips.
 
     Every ``interval`` training iterations (``train/health/...``): the same
     gate and token figures on the training batch, and ``grad_share_<m>``:
@@ -96,18 +95,20 @@ class MoEHealthHook(Hook):
     It logs a WARNING starting ``MoE health:`` that names what collapsed and
     when, and the config keys to change (:data:`HEALTH_ADVICE`), once per
     kind:
-      - ``gate_one_hot``: one expert's mean validation weight >=
-        ``one_hot_threshold`` at two validations in a row;
-      - ``tokens_indistinguishable``: at a validation, the token
-        similarity between experts >= ``similarity_threshold`` both on the
-        same clip and across clips: every expert emits one vector whatever
-        its camera sees (``L_inter``'s trivial minimum). Experts that agree
-        on a clip but differ across clips are healthy: the cameras may
-        carry the same information;
-      - ``classifier_stalled``: after the first epoch, the epoch's mean
-        ``loss_cls`` within ``stall_tolerance`` (relative) of ln C while an
-        auxiliary loss term fell by more than ``aux_drop`` from its value
-        over the first iterations.
+
+    - ``gate_one_hot``: one expert's mean validation weight >=
+      ``one_hot_threshold`` at two validations in a row;
+    - ``tokens_indistinguishable``: at a validation, the token
+      similarity between experts >= ``similarity_threshold`` both on the
+      same clip and across clips: every expert emits one vector whatever
+      its camera sees (``L_inter``'s trivial minimum). Experts that agree
+      on a clip but differ across clips are healthy: the cameras may
+      carry the same information;
+    - ``classifier_stalled``: after the first epoch, the epoch's mean
+      ``loss_cls`` within ``stall_tolerance`` (relative) of ln C while an
+      auxiliary loss term fell by more than ``aux_drop`` from its value
+      over the first iterations.
+
     Everything it measured and warned goes to ``health.json`` in the work
     dir (rewritten after each validation and warning).
 
