@@ -20,7 +20,7 @@ from mome_mmaction.evaluation import best_checkpoint, newest_test_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The README's main job (bash tools/demo.sh): MoME+HTL, tiny experts.
-MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_htl_demo_synthetic.py'
+MAIN_JOB_CONFIG = REPO_ROOT / 'configs/synthetic/mome_demo_synthetic.py'
 #: The tiny UniFormerV2 expert's config (width 64, 2 blocks, 32x32, 4 frames).
 TINY_EXPERT = Config.fromfile(
     REPO_ROOT /

@@ -4,7 +4,8 @@ Usage: ``python tools/demo.py [CONFIG] [--work-dir DIR] [--cfg-options
 KEY=VALUE ...] [train.py args]`` (``bash tools/demo.sh`` installs
 everything first); ``--cfg-options`` go to training, testing and the gate
 report alike. Default CONFIG:
-``configs/synthetic/mome_htl_demo_synthetic.py`` (MoME + HTL, 6 epochs).
+``configs/synthetic/mome_demo_synthetic.py`` (MoME with per-expert
+cross-entropy, 6 epochs: the best recipe of docs/training_health.md).
 Generates the synthetic
 Drive&Act data the config reads if it is absent (the harder benchmark
 data, ``--preset hard`` of tools/data/make_synthetic_driveact.py), trains
@@ -30,7 +31,7 @@ from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
 from mome_mmaction.evaluation import best_checkpoint, newest_test_metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = 'configs/synthetic/mome_htl_demo_synthetic.py'
+DEFAULT_CONFIG = 'configs/synthetic/mome_demo_synthetic.py'
 #: Data the demo configs read, and how to make it when absent.
 GENERATED_DATA = {
     'data/synthetic_driveact_hard':
