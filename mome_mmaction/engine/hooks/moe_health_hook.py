@@ -7,9 +7,11 @@ from mmaction.registry import HOOKS
 from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapper, OptimWrapperDict
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
+
+from ...models.utils.class_indices import class_indices
+from .non_finite_guard_hook import runner_optimizers
 
 #: What a user can change, per warning kind (config keys).
 HEALTH_ADVICE = {
@@ -269,10 +271,7 @@ class MoEHealthHook(Hook):
                         modality_mask: Optional[torch.Tensor],
                         data_samples: Sequence) -> Dict[str, torch.Tensor]:
         """Correct predictions of each expert alone, clips averaged."""
-        labels = torch.stack([
-            sample.gt_label.reshape(-1) for sample in data_samples
-        ]).to(expert_outputs.device)
-        labels = labels.argmax(1) if labels.shape[1] > 1 else labels[:, 0]
+        labels = class_indices(data_samples, expert_outputs.device)
         probs = F.softmax(
             self.head.expert_logits(expert_outputs).float(), dim=-1)
         # (B*clips, N, K) -> (B, clips, N, K), averaged over the clips
@@ -306,14 +305,8 @@ class MoEHealthHook(Hook):
         """Measure the experts' gradient norms when the optimizer steps."""
         if not self.active:
             return
-        wrappers = runner.optim_wrapper
-        wrappers = (
-            list(wrappers.values())
-            if isinstance(wrappers, OptimWrapperDict) else [wrappers])
-        for wrapper in wrappers:
-            if isinstance(wrapper, OptimWrapper):
-                optimizer = wrapper.optimizer
-                optimizer.step = self._measuring_step(optimizer.step)
+        for optimizer in runner_optimizers(runner):
+            optimizer.step = self._measuring_step(optimizer.step)
 
     def _measuring_step(self, step: Callable) -> Callable:
 

@@ -22,6 +22,19 @@ def non_finite_terms(log_vars: Optional[Dict]) -> Dict[str, float]:
     return terms
 
 
+def runner_optimizers(runner) -> List[torch.optim.Optimizer]:
+    """The optimizers of the runner's ``OptimWrapper`` (or of each wrapper
+    of an ``OptimWrapperDict``)."""
+    wrappers = runner.optim_wrapper
+    wrappers = (
+        list(wrappers.values())
+        if isinstance(wrappers, OptimWrapperDict) else [wrappers])
+    return [
+        wrapper.optimizer for wrapper in wrappers
+        if isinstance(wrapper, OptimWrapper)
+    ]
+
+
 @HOOKS.register_module()
 class NonFiniteGuardHook(Hook):
     """Guard training against NaN / infinite losses and gradients.
@@ -57,14 +70,8 @@ class NonFiniteGuardHook(Hook):
 
     def before_train(self, runner) -> None:
         """Wrap the ``step`` of every optimizer the runner updates."""
-        wrappers = runner.optim_wrapper
-        wrappers = (
-            list(wrappers.values())
-            if isinstance(wrappers, OptimWrapperDict) else [wrappers])
-        for wrapper in wrappers:
-            if isinstance(wrapper, OptimWrapper):
-                optimizer = wrapper.optimizer
-                optimizer.step = self._guarded_step(optimizer, optimizer.step)
+        for optimizer in runner_optimizers(runner):
+            optimizer.step = self._guarded_step(optimizer, optimizer.step)
 
     def _guarded_step(self, optimizer: torch.optim.Optimizer,
                       step: Callable) -> Callable:
