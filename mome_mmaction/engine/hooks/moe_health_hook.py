@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from ...models.heads.token_voting_gate_head import TokenVotingGateHead
 from ...models.utils.class_indices import class_indices
 from .non_finite_guard_hook import runner_optimizers
 
@@ -82,8 +83,9 @@ class MoEHealthHook(Hook):
       0 = one-hot), averaged over the clips; ``gate_<m>``: each expert's
       mean weight (heads whose forward returns ``(logits, gate_weights)``);
     - ``expert_top1_<m>``: each expert's own Top-1, its token alone
-      through the fused classifier (heads with ``expert_logits``; clips
-      averaged as probabilities);
+      through the fused classifier (a :class:`TokenVotingGateHead` or its
+      subclasses, whose ``expert_logits`` classifies each expert's token;
+      clips averaged as probabilities);
     - ``token_cos_same_clip``: the mean cosine similarity between
       different experts' output tokens of one clip, next to
       ``token_cos_other_clip``, the same between different clips.
@@ -259,7 +261,7 @@ class MoEHealthHook(Hook):
         for expert_outputs, modality_mask, gate_weights in \
                 self._stop_capture():
             sums = self._batch_sums(expert_outputs, gate_weights)
-            if hasattr(self.head, 'expert_logits') and outputs:
+            if isinstance(self.head, TokenVotingGateHead) and outputs:
                 sums.update(
                     self._expert_correct(expert_outputs, modality_mask,
                                          outputs))
