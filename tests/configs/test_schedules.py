@@ -55,3 +55,55 @@ def test_no_decay_exactly_on_norms_biases_block_weights_and_prior(
     assert 'cls_head.classifier.0.weight' not in without
     assert {value
             for name, value in decay.items() if name not in without} == {0.05}
+
+
+def expert_fine_tuning(schedule: str) -> Config:
+    """The schedule's optimizer with the experts at 0.1x the head's rate."""
+    cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/schedules' / schedule)
+    cfg.optim_wrapper.constructor = 'LrMultOptimWrapperConstructor'
+    cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone.experts'] = dict(
+        lr_mult=0.1)
+    return cfg
+
+
+@pytest.mark.parametrize('schedule', SCHEDULES)
+def test_expert_lr_mult_keeps_the_exact_no_decay_sets(schedule):
+    cfg = Config.fromfile(REPO_ROOT /
+                          'configs/synthetic/mome_htl_synthetic.py')
+    model = MODELS.build(cfg.model)
+    optimizer = build_optim_wrapper(
+        model,
+        expert_fine_tuning(schedule).optim_wrapper).optimizer
+    names = {id(param): name for name, param in model.named_parameters()}
+    base_lr = optimizer.defaults['lr']
+    lr, decay = {}, {}
+    for group in optimizer.param_groups:
+        for param in group['params']:
+            lr[names[id(param)]] = group['lr']
+            decay[names[id(param)]] = group['weight_decay']
+    assert set(lr) == {name for name, _ in model.named_parameters()}
+    assert {name for name, value in decay.items() if value == 0} == \
+        expected_without_decay(model)
+    experts = {name for name in lr if name.startswith('backbone.experts.')}
+    assert experts and all(lr[name] == pytest.approx(0.1 * base_lr)
+                           for name in experts)
+    assert {lr[name] for name in set(lr) - experts} == {base_lr}
+
+
+def test_mmengine_alone_would_decay_the_experts_norms():
+    """Why the constructor exists: mmengine's first matching custom key
+    skips the norm and bias rules."""
+    cfg = expert_fine_tuning('adamw_cosine_cpu_demo.py')
+    cfg.optim_wrapper.pop('constructor')
+    model = MODELS.build(
+        Config.fromfile(REPO_ROOT /
+                        'configs/synthetic/mome_htl_synthetic.py').model)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    names = {id(param): name for name, param in model.named_parameters()}
+    without = {
+        names[id(param)]
+        for group in optimizer.param_groups if group['weight_decay'] == 0
+        for param in group['params']
+    }
+    assert without != expected_without_decay(model)
+    assert not any(name.startswith('backbone.experts.') for name in without)

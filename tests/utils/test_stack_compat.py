@@ -36,3 +36,31 @@ def test_complete_install_is_left_untouched(tmp_path, monkeypatch):
     assert stack_compat._drn_package_missing() is False
     assert stack_compat.patch_missing_drn() is False
     assert stack_compat.DRN_MODULE not in sys.modules
+
+
+def test_config_formatting_is_memoized_with_identical_text():
+    calls = []
+
+    def format_code(text, style_config=None):
+        calls.append(text)
+        return text.upper(), True
+
+    memoized = stack_compat.memoized_format_code(format_code, max_entries=2)
+    assert memoized('a = 1', style_config=dict(x=1)) == ('A = 1', True)
+    assert memoized('a = 1', style_config=dict(x=1)) == ('A = 1', True)
+    assert calls == ['a = 1']
+    memoized('a = 1', style_config=dict(x=2))  # another style: formatted
+    memoized('b = 2', style_config=dict(x=1))  # evicts the oldest entry
+    memoized('a = 1', style_config=dict(x=1))
+    assert calls == ['a = 1', 'a = 1', 'b = 2', 'a = 1']
+
+
+def test_mmengine_pretty_text_uses_the_memo_and_keeps_its_output():
+    from mmengine.config import Config
+    from mmengine.config import config as mmengine_config
+    assert hasattr(mmengine_config.FormatCode, '__wrapped__')
+    cfg = Config(dict(model=dict(type='A', layers=[1, 2, 3]), lr=0.1))
+    formatted = cfg.pretty_text
+    assert cfg.pretty_text == formatted
+    assert Config.fromstring(formatted, '.py').to_dict() == cfg.to_dict()
+    assert stack_compat.memoize_config_formatting() is False
