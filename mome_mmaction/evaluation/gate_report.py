@@ -122,19 +122,47 @@ def per_condition_table(arrays: Dict[str,
     return rows
 
 
+def plot_gate_weights(rows: List[List], modalities: Sequence[str],
+                      title: str, path: Path) -> None:
+    """Stacked horizontal bars of the mean gate weight per modality, a bar
+    per row of a :func:`per_class_table` / :func:`per_condition_table`
+    (header first), saved to ``path`` (its suffix picks the format)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    names = [str(row[0]) for row in rows[1:]]
+    weights = np.array([row[3:] for row in rows[1:]], dtype=float)
+    figure, axis = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
+    left = np.zeros(len(names))
+    for index, modality in enumerate(modalities):
+        axis.barh(names, weights[:, index], left=left, label=modality)
+        left += weights[:, index]
+    axis.invert_yaxis()
+    axis.set_xlim(0, 1)
+    axis.set_xlabel('mean gate weight')
+    axis.legend(loc='upper left', bbox_to_anchor=(1.01, 1))  # off the bars
+    axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
 def write_gate_report(predictions: Sequence[Dict],
                       classes: Sequence[str],
                       modalities: Sequence[str],
                       out_dir: Path,
-                      conditions: Optional[Sequence[str]] = None
-                      ) -> List[Path]:
+                      conditions: Optional[Sequence[str]] = None,
+                      plot_format: str = 'png') -> List[Path]:
     """Write the gate tables and plots into ``out_dir``.
 
     Files: ``gate_weights_per_class.csv`` / ``.md`` / ``.png`` (stacked bars
     of the mean weight per modality for each class),
     ``confusion_matrix.csv`` / ``.png`` (rows normalized to 1) and, given
     each prediction's sensing condition (:func:`prediction_conditions`),
-    ``gate_weights_per_condition.csv`` / ``.md``.
+    ``gate_weights_per_condition.csv`` / ``.md`` / ``.png`` (the same bars
+    per condition). ``plot_format`` (a matplotlib format: 'png', 'svg',
+    'pdf') replaces the plots' ``.png``.
 
     Returns:
         list[Path]: The files written.
@@ -153,28 +181,15 @@ def write_gate_report(predictions: Sequence[Dict],
     files = [
         out_dir / name
         for name in ('gate_weights_per_class.csv', 'gate_weights_per_class.md',
-                     'gate_weights_per_class.png', 'confusion_matrix.csv',
-                     'confusion_matrix.png')
+                     f'gate_weights_per_class.{plot_format}',
+                     'confusion_matrix.csv', f'confusion_matrix.{plot_format}')
     ]
     write_csv(rows, files[0])
     files[1].write_text(
         to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')
 
-    names = [row[0] for row in rows[1:]]
-    weights = np.array([row[3:] for row in rows[1:]], dtype=float)
-    figure, axis = plt.subplots(figsize=(8, 0.35 * len(names) + 1.5))
-    left = np.zeros(len(names))
-    for index, modality in enumerate(modalities):
-        axis.barh(names, weights[:, index], left=left, label=modality)
-        left += weights[:, index]
-    axis.invert_yaxis()
-    axis.set_xlim(0, 1)
-    axis.set_xlabel('mean gate weight')
-    axis.legend(loc='upper left', bbox_to_anchor=(1.01, 1))  # off the bars
-    axis.set_title('Gate weight per class and modality')
-    figure.tight_layout()
-    figure.savefig(files[2], dpi=120)
-    plt.close(figure)
+    plot_gate_weights(rows, modalities, 'Gate weight per class and modality',
+                      files[2])
 
     matrix = confusion_matrix(arrays['labels'], arrays['predicted'],
                               len(classes))
@@ -197,9 +212,13 @@ def write_gate_report(predictions: Sequence[Dict],
         rows = per_condition_table(arrays, conditions, modalities)
         files += [
             out_dir / 'gate_weights_per_condition.csv',
-            out_dir / 'gate_weights_per_condition.md'
+            out_dir / 'gate_weights_per_condition.md',
+            out_dir / f'gate_weights_per_condition.{plot_format}'
         ]
-        write_csv(rows, files[-2])
-        files[-1].write_text(
+        write_csv(rows, files[-3])
+        files[-2].write_text(
             to_markdown([[str(cell) for cell in row] for row in rows]) + '\n')
+        plot_gate_weights(rows, modalities,
+                          'Gate weight per sensing condition and modality',
+                          files[-1])
     return files

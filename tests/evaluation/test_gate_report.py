@@ -68,8 +68,22 @@ def test_gate_weights_per_sensing_condition(tmp_path):
     }
     conditions = prediction_conditions(samples, chunk_conditions)
     assert conditions == ['kinect_ir:noise', 'clean'] * 2
-    write_gate_report(samples, ['drinking', 'eating', 'writing'],
-                      ('rgb', 'ir'), tmp_path, conditions)
+    files = write_gate_report(samples, ['drinking', 'eating', 'writing'],
+                              ('rgb', 'ir'), tmp_path, conditions)
+    assert (tmp_path / 'gate_weights_per_condition.png').read_bytes()[:4] == \
+        b'\x89PNG'
+    assert len(files) == 8
+    svg = write_gate_report(samples, ['drinking', 'eating', 'writing'],
+                            ('rgb', 'ir'),
+                            tmp_path / 'svg',
+                            conditions,
+                            plot_format='svg')
+    assert sorted(path.name for path in svg if path.suffix == '.svg') == [
+        'confusion_matrix.svg', 'gate_weights_per_class.svg',
+        'gate_weights_per_condition.svg'
+    ]
+    assert b'<svg' in (tmp_path / 'svg' /
+                       'gate_weights_per_condition.svg').read_bytes()[:1000]
     rows = list(csv.reader(open(tmp_path / 'gate_weights_per_condition.csv')))
     assert rows == [['condition', 'samples', 'top1', 'gate rgb', 'gate ir'],
                     ['clean', '2', '0.5', '0.45', '0.55'],

@@ -1,15 +1,17 @@
 """Gate weights per class and modality, and a confusion matrix.
 
 Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
-[--out DIR] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on
+[--out DIR] [--plot-format png|svg|pdf] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on
 the config's test set first (dumping the predictions to
 ``DIR/predictions.pkl``); with a dump from ``tools/test.py CONFIG CKPT --dump
 DUMP.pkl`` it only reads it. Writes
 ``gate_weights_per_class.{csv,md,png}`` and ``confusion_matrix.{csv,png}``
 into DIR (default: ``work_dirs/<config name>/gate_report``) and, for the
 synthetic data (its ``synthetic_driveact.json`` in the test set's
-data_root), ``gate_weights_per_condition.{csv,md}``: accuracy and gate
-weights per sensing condition (clean, each camera's failures).
+data_root), ``gate_weights_per_condition.{csv,md,png}``: accuracy and gate
+weights per sensing condition (clean, each camera's failures). The plots
+are PNG unless ``--plot-format`` says otherwise (the documentation's are
+SVG, text files).
 """
 import argparse
 from pathlib import Path
@@ -32,6 +34,10 @@ def main() -> None:
         help='a checkpoint (.pth) or a dump '
         '(.pkl) of tools/test.py --dump')
     parser.add_argument('--out', type=Path)
+    parser.add_argument(
+        '--plot-format',
+        default='png',
+        help='matplotlib format of the plots (png, svg, pdf)')
     args = parser.parse_args()
     cfg = config_from_args(args)
     out_dir = args.out or Path('work_dirs') / Path(
@@ -56,7 +62,8 @@ def main() -> None:
         conditions = prediction_conditions(predictions,
                                            synthetic_conditions(data_root))
     files = write_gate_report(predictions, classes,
-                              tuple(cfg.model.modalities), out_dir, conditions)
+                              tuple(cfg.model.modalities), out_dir, conditions,
+                              args.plot_format)
     print(f"{(out_dir / 'gate_weights_per_class.md').read_text()}")
     if conditions is not None:
         print(f"{(out_dir / 'gate_weights_per_condition.md').read_text()}")
