@@ -72,7 +72,14 @@ class TokenVotingGateHead(BaseFusionHead):
       same gate weights the experts' *predictions* (each token through the
       shared classifier, softmax, gated average of the probabilities)
       instead of their tokens; the returned logits are the log of the fused
-      probabilities.
+      probabilities;
+    - ``fused_loss_to_experts=False``, also a departure: the fused
+      prediction's loss (``loss_cls``) stops at the experts' outputs (their
+      tokens are detached for it), so it trains the gate and the classifier
+      only, and each expert learns from its own ``loss_expert_cls`` alone,
+      as late fusion trains its experts; this removes the "rich get richer"
+      coupling of joint training (Wang et al. 2020; Peng et al., OGM-GE,
+      CVPR 2022). Needs ``expert_loss_weight`` > 0.
 
     Args:
         num_classes (int): Number of classes.
@@ -98,6 +105,8 @@ class TokenVotingGateHead(BaseFusionHead):
             Defaults to 0 (off).
         gate_warmup_iters (int): Training forward passes with uniform gate
             weights. Defaults to 0 (off).
+        fused_loss_to_experts (bool): Whether ``loss_cls`` reaches the
+            experts. Defaults to True (the paper).
         **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
             ``average_clips``, ``init_cfg``) and other :class:`BaseHead`
             arguments.
@@ -119,12 +128,18 @@ class TokenVotingGateHead(BaseFusionHead):
                  expert_loss_weight: float = 0.,
                  gate_balance_weight: float = 0.,
                  gate_warmup_iters: int = 0,
+                 fused_loss_to_experts: bool = True,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, num_experts, **kwargs)
         if fusion not in ('token', 'prediction'):
             raise ValueError(
                 f"{type(self).__name__}: fusion must be 'token' or "
                 f"'prediction', got {fusion!r}")
+        if not fused_loss_to_experts and expert_loss_weight <= 0:
+            raise ValueError(
+                f'{type(self).__name__}: fused_loss_to_experts=False needs '
+                'expert_loss_weight > 0, or the experts learn nothing, got '
+                f'expert_loss_weight={expert_loss_weight}')
         self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
         self.mlp_channels = mlp_channels or in_channels
@@ -134,6 +149,7 @@ class TokenVotingGateHead(BaseFusionHead):
         self.expert_loss_weight = expert_loss_weight
         self.gate_balance_weight = gate_balance_weight
         self.gate_warmup_iters = gate_warmup_iters
+        self.fused_loss_to_experts = fused_loss_to_experts
         if gate_warmup_iters > 0:
             self.register_buffer('gate_warmup_steps',
                                  torch.zeros((), dtype=torch.long))
@@ -307,7 +323,8 @@ class TokenVotingGateHead(BaseFusionHead):
             and, when their weights are set, ``loss_expert_cls`` and
             ``loss_gate_balance``.
         """
-        logits, gate_weights = self(feats, **kwargs)
+        logits, gate_weights = self(
+            feats if self.fused_loss_to_experts else feats.detach(), **kwargs)
         losses = self.loss_by_feat(logits, data_samples)
         entropy = -(gate_weights * gate_weights.clamp_min(1e-12).log()).sum(1)
         losses['gate_entropy'] = entropy.mean().detach()

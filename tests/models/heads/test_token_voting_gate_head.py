@@ -348,3 +348,33 @@ def test_prediction_fusion_averages_the_experts_probabilities():
         torch.stack([sample.pred_score for sample in samples]), expected)
     with pytest.raises(ValueError, match="fusion must be 'token' or"):
         build_head(fusion='logits')
+
+
+@pytest.mark.parametrize('fusion', ['token', 'prediction'])
+def test_fused_loss_kept_from_the_experts(fusion):
+    """fused_loss_to_experts=False: loss_cls trains the gate and the
+    classifier, not the experts; their gradient is loss_expert_cls's."""
+    samples = labelled_samples([0, 1, 2, 3])
+    tokens = torch.randn(4, 3, 8)
+    head = build_head(
+        fusion=fusion, expert_loss_weight=1., fused_loss_to_experts=False)
+    head.train()
+
+    expert_outputs = tokens.clone().requires_grad_()
+    losses = head.loss(expert_outputs, samples)
+    losses['loss_cls'].backward()
+    assert expert_outputs.grad is None  # nothing of loss_cls reaches them
+    for name, param in head.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+    expert_outputs = tokens.clone().requires_grad_()
+    total = sum(value for key, value in head.loss(expert_outputs,
+                                                  samples).items()
+                if key.startswith('loss'))
+    total.backward()
+    alone = tokens.clone().requires_grad_()
+    head.expert_classification_loss(alone, samples).backward()
+    torch.testing.assert_close(expert_outputs.grad, alone.grad)
+
+    with pytest.raises(ValueError, match='needs expert_loss_weight > 0'):
+        build_head(fused_loss_to_experts=False)
