@@ -122,8 +122,8 @@ def per_condition_table(arrays: Dict[str,
     return rows
 
 
-def plot_gate_weights(rows: List[List], modalities: Sequence[str],
-                      title: str, path: Path) -> None:
+def plot_gate_weights(rows: List[List], modalities: Sequence[str], title: str,
+                      path: Path) -> None:
     """Stacked horizontal bars of the mean gate weight per modality, a bar
     per row of a :func:`per_class_table` / :func:`per_condition_table`
     (header first), saved to ``path`` (its suffix picks the format)."""

@@ -73,11 +73,11 @@ def test_gate_weights_per_sensing_condition(tmp_path):
     assert (tmp_path / 'gate_weights_per_condition.png').read_bytes()[:4] == \
         b'\x89PNG'
     assert len(files) == 8
-    svg = write_gate_report(samples, ['drinking', 'eating', 'writing'],
-                            ('rgb', 'ir'),
-                            tmp_path / 'svg',
-                            conditions,
-                            plot_format='svg')
+    svg = write_gate_report(
+        samples, ['drinking', 'eating', 'writing'], ('rgb', 'ir'),
+        tmp_path / 'svg',
+        conditions,
+        plot_format='svg')
     assert sorted(path.name for path in svg if path.suffix == '.svg') == [
         'confusion_matrix.svg', 'gate_weights_per_class.svg',
         'gate_weights_per_condition.svg'

@@ -1,7 +1,8 @@
 """Gate weights per class and modality, and a confusion matrix.
 
 Usage: ``python tools/analysis/gate_report.py CONFIG (CHECKPOINT | DUMP.pkl)
-[--out DIR] [--plot-format png|svg|pdf] [--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on
+[--out DIR] [--plot-format png|svg|pdf]
+[--cfg-options KEY=VALUE ...]``. With a checkpoint, tests it on
 the config's test set first (dumping the predictions to
 ``DIR/predictions.pkl``); with a dump from ``tools/test.py CONFIG CKPT --dump
 DUMP.pkl`` it only reads it. Writes

@@ -19,6 +19,22 @@ from .exact_resume import exact_resume_dataloader
 DEFAULT_CUSTOM_HOOKS = ('RNGStateHook', 'NonFiniteGuardHook')
 
 
+def stop_persistent_workers(loop: Union[BaseLoop, Dict, None]) -> None:
+    """Shut down the persistent workers of a built loop's dataloader now.
+
+    torch shuts them down when the loader's iterator is deleted; inside a
+    runner's reference cycles that is the garbage collector's work, which
+    may close the workers' queues first: each worker then waits out
+    torch's 5 s status-check timeout (10 s per runner of 2 workers).
+    """
+    loader = getattr(loop, 'dataloader', None)
+    iterator = getattr(loader, '_iterator', None)
+    if isinstance(loop, BaseLoop) and iterator is not None and hasattr(
+            iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+        loader._iterator = None
+
+
 def with_default_hooks(custom_hooks: Optional[List]) -> Tuple[List, List[str]]:
     """``custom_hooks`` plus the :data:`DEFAULT_CUSTOM_HOOKS` it lacks.
 
@@ -67,7 +83,8 @@ class PortableRunner(Runner):
     log line); with persistent workers and another sampler it logs a
     warning naming the fix at start and writes it to every checkpoint's
     ``meta['resume_warning']``, and a ``--resume`` from such a checkpoint
-    repeats it. Our
+    repeats it. When ``train()`` ends, the training and validation loaders'
+    persistent workers are shut down (:func:`stop_persistent_workers`). Our
     ``tools/train.py`` and ``tools/test.py`` select this runner for any
     config that sets no ``runner_type``, so a plain MMAction2 config gets
     all of this unchanged.
@@ -84,6 +101,15 @@ class PortableRunner(Runner):
                 f'PortableRunner added custom hooks {", ".join(added)} '
                 '(the config does not list them)')
         self.resume_warning: Optional[str] = None
+
+    def train(self) -> nn.Module:
+        """mmengine's ``train()``; then the training and validation
+        loaders' persistent workers are shut down, even after an error."""
+        try:
+            return super().train()
+        finally:
+            stop_persistent_workers(self._train_loop)
+            stop_persistent_workers(self._val_loop)
 
     def build_train_loop(self, loop: Union[BaseLoop, Dict]) -> BaseLoop:
         """Build the loop as mmengine does, from the training dataloader

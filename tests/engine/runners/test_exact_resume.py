@@ -189,3 +189,27 @@ def test_another_sampler_warns_at_start_in_checkpoints_and_on_resume(tmp_path):
         resume_from=tmp_path / 'stopped' / 'epoch_1.pth')
     assert (f'epoch_1.pth was saved by a run that warned: {warning}'
             in run_log(resumed))
+
+
+def test_persistent_workers_are_shut_down_when_training_ends(tmp_path):
+    """Not left to the garbage collector, whose order in the runner's
+    reference cycles can make each worker wait out torch's 5 s timeout."""
+    runner = PortableRunner(
+        model=ToyRegressor(),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=NoisyPoints(),
+            sampler=dict(type=DefaultSampler, shuffle=True),
+            batch_size=4,
+            num_workers=2,
+            persistent_workers=True),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05)),
+        default_scope='mmaction')
+    loader = runner.train_loop.dataloader
+    iterator = iter(loader)  # the workers the loop will use
+    workers = list(iterator._workers)
+    assert all(worker.is_alive() for worker in workers)
+    runner.train()
+    assert loader._iterator is None
+    assert not any(worker.is_alive() for worker in workers)

@@ -368,8 +368,8 @@ def test_fused_loss_kept_from_the_experts(fusion):
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
     expert_outputs = tokens.clone().requires_grad_()
-    total = sum(value for key, value in head.loss(expert_outputs,
-                                                  samples).items()
+    total = sum(value
+                for key, value in head.loss(expert_outputs, samples).items()
                 if key.startswith('loss'))
     total.backward()
     alone = tokens.clone().requires_grad_()
