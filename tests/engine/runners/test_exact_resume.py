@@ -55,10 +55,13 @@ class ReversedSampler(DefaultSampler):
         return iter(list(super().__iter__())[::-1])
 
 
-def train(work_dir, epochs, sampler_type=DefaultSampler, resume_from=None):
-    """A toy training with 2 persistent loader workers; the runner."""
+def toy_runner(work_dir,
+               epochs,
+               sampler_type=DefaultSampler,
+               resume_from=None) -> PortableRunner:
+    """A toy training with 2 persistent loader workers, not started."""
     torch.manual_seed(0)  # the same initial weights
-    runner = PortableRunner(
+    return PortableRunner(
         model=ToyRegressor(),
         work_dir=str(work_dir),
         experiment_name=f'{work_dir.parent.name}_{work_dir.name}',
@@ -77,6 +80,11 @@ def train(work_dir, epochs, sampler_type=DefaultSampler, resume_from=None):
         randomness=dict(seed=0),
         load_from=None if resume_from is None else str(resume_from),
         resume=resume_from is not None)
+
+
+def train(work_dir, epochs, sampler_type=DefaultSampler, resume_from=None):
+    """:func:`toy_runner`, trained; the runner."""
+    runner = toy_runner(work_dir, epochs, sampler_type, resume_from)
     runner.train()
     return runner
 
@@ -194,18 +202,7 @@ def test_another_sampler_warns_at_start_in_checkpoints_and_on_resume(tmp_path):
 def test_persistent_workers_are_shut_down_when_training_ends(tmp_path):
     """Not left to the garbage collector, whose order in the runner's
     reference cycles can make each worker wait out torch's 5 s timeout."""
-    runner = PortableRunner(
-        model=ToyRegressor(),
-        work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=NoisyPoints(),
-            sampler=dict(type=DefaultSampler, shuffle=True),
-            batch_size=4,
-            num_workers=2,
-            persistent_workers=True),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05)),
-        default_scope='mmaction')
+    runner = toy_runner(tmp_path / 'run', 1)
     loader = runner.train_loop.dataloader
     iterator = iter(loader)  # the workers the loop will use
     workers = list(iterator._workers)
