@@ -11,15 +11,21 @@ SCHEDULES = ('adamw_cosine_cpu_demo.py', 'driveact_adamw_cosine_100e.py')
 NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)
 
 
-def weight_decay_by_name(model: nn.Module, schedule: str) -> dict:
-    cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/schedules' / schedule)
-    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+def group_value_by_name(model: nn.Module, optim_wrapper: dict,
+                        key: str) -> dict:
+    """``{parameter name: its optimizer group's value of key}``."""
+    optimizer = build_optim_wrapper(model, optim_wrapper).optimizer
     names = {id(param): name for name, param in model.named_parameters()}
     return {
-        names[id(param)]: group['weight_decay']
+        names[id(param)]: group[key]
         for group in optimizer.param_groups
         for param in group['params']
     }
+
+
+def weight_decay_by_name(model: nn.Module, schedule: str) -> dict:
+    cfg = Config.fromfile(REPO_ROOT / 'configs/_base_/schedules' / schedule)
+    return group_value_by_name(model, cfg.optim_wrapper, 'weight_decay')
 
 
 def expected_without_decay(model: nn.Module) -> set:
@@ -71,16 +77,10 @@ def test_expert_lr_mult_keeps_the_exact_no_decay_sets(schedule):
     cfg = Config.fromfile(REPO_ROOT /
                           'configs/synthetic/mome_htl_synthetic.py')
     model = MODELS.build(cfg.model)
-    optimizer = build_optim_wrapper(
-        model,
-        expert_fine_tuning(schedule).optim_wrapper).optimizer
-    names = {id(param): name for name, param in model.named_parameters()}
-    base_lr = optimizer.defaults['lr']
-    lr, decay = {}, {}
-    for group in optimizer.param_groups:
-        for param in group['params']:
-            lr[names[id(param)]] = group['lr']
-            decay[names[id(param)]] = group['weight_decay']
+    optim_wrapper = expert_fine_tuning(schedule).optim_wrapper
+    lr = group_value_by_name(model, optim_wrapper, 'lr')
+    decay = group_value_by_name(model, optim_wrapper, 'weight_decay')
+    base_lr = optim_wrapper.optimizer.lr
     assert set(lr) == {name for name, _ in model.named_parameters()}
     assert {name for name, value in decay.items() if value == 0} == \
         expected_without_decay(model)
@@ -98,12 +98,7 @@ def test_mmengine_alone_would_decay_the_experts_norms():
     model = MODELS.build(
         Config.fromfile(REPO_ROOT /
                         'configs/synthetic/mome_htl_synthetic.py').model)
-    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
-    names = {id(param): name for name, param in model.named_parameters()}
-    without = {
-        names[id(param)]
-        for group in optimizer.param_groups if group['weight_decay'] == 0
-        for param in group['params']
-    }
+    decay = group_value_by_name(model, cfg.optim_wrapper, 'weight_decay')
+    without = {name for name, value in decay.items() if value == 0}
     assert without != expected_without_decay(model)
     assert not any(name.startswith('backbone.experts.') for name in without)
