@@ -27,10 +27,9 @@ def stop_persistent_workers(loop: Union[BaseLoop, Dict, None]) -> None:
     may close the workers' queues first: each worker then waits out
     torch's 5 s status-check timeout (10 s per runner of 2 workers).
     """
-    loader = getattr(loop, 'dataloader', None)
+    loader = getattr(loop, 'dataloader', None)  # None: a loop not built
     iterator = getattr(loader, '_iterator', None)
-    if isinstance(loop, BaseLoop) and iterator is not None and hasattr(
-            iterator, '_shutdown_workers'):
+    if hasattr(iterator, '_shutdown_workers'):  # multi-process iterators
         iterator._shutdown_workers()
         loader._iterator = None
 
