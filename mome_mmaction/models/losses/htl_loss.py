@@ -64,6 +64,19 @@ class HTLLoss(BaseModule):
     use is logged as ``htl_inter_beta``. Warm-ups of an auxiliary
     consistency weight follow Laine & Aila (ICLR 2017, temporal ensembling).
 
+    ``inter_batch_standardize=True`` (a stabilizer that departs from the
+    paper's plain MSE, off in its recipe): before ``L_inter`` each expert's
+    class tokens are standardized per channel over the batch,
+    ``(T - mean_B T) / sqrt(var_B T + eps)``, so ``d`` becomes
+    ``2 (1 - corr)`` averaged over the channels. The plain MSE is smallest
+    when every expert emits one vector whatever its camera sees (the
+    monitor's ``tokens_indistinguishable``); the standardized loss does not
+    change when a channel is scaled or shifted, so it gives no pull towards
+    a constant token and falls only when the experts agree on what changes
+    from clip to clip. Barlow Twins (Zbontar et al., ICML 2021) standardizes
+    its embeddings over the batch before its invariance term for the same
+    reason.
+
     Args:
         num_blocks (int): Number of tapped blocks L per expert (>= 2); the
             last one is the teacher.
@@ -79,6 +92,9 @@ class HTLLoss(BaseModule):
             Defaults to True.
         beta_warmup_iters (int): Training forward passes over which beta
             ramps up from 0. Defaults to 0 (off).
+        inter_batch_standardize (bool): Standardize the class tokens per
+            channel over the batch before ``L_inter`` (needs a batch of 2
+            or more). Defaults to False (the paper).
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -94,6 +110,7 @@ class HTLLoss(BaseModule):
                  block_weights: str = 'learnable',
                  detach_teacher: bool = True,
                  beta_warmup_iters: int = 0,
+                 inter_batch_standardize: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(num_blocks, int) or num_blocks < 2:
@@ -115,6 +132,7 @@ class HTLLoss(BaseModule):
         self.intra_cls_teacher = intra_cls_teacher
         self.detach_teacher = detach_teacher
         self.beta_warmup_iters = beta_warmup_iters
+        self.inter_batch_standardize = inter_batch_standardize
         if beta_warmup_iters > 0:
             self.register_buffer('beta_warmup_steps',
                                  torch.zeros((), dtype=torch.long))
@@ -188,10 +206,23 @@ class HTLLoss(BaseModule):
 
         Returns:
             torch.Tensor: Scalar, float32: the squared L2 distance averaged
-            (``inter_reduction='mean'``) or summed (``'sum'``) over C.
+            (``inter_reduction='mean'``) or summed (``'sum'``) over C, of
+            the tokens standardized over the batch with
+            ``inter_batch_standardize``.
         """
-        num_experts = expert_outputs.shape[1]
+        batch_size, num_experts = expert_outputs.shape[:2]
         outputs = expert_outputs.float()
+        if self.inter_batch_standardize:
+            if batch_size < 2:
+                raise ValueError(
+                    'HTLLoss(inter_batch_standardize=True) standardizes the '
+                    'class tokens over the batch and needs 2 or more clips '
+                    f'per batch, got expert outputs of shape '
+                    f'{tuple(expert_outputs.shape)}')
+            # per expert and channel over B: (B, N, C) -> (B, N, C)
+            variance, mean = torch.var_mean(
+                outputs, dim=0, unbiased=False, keepdim=True)
+            outputs = (outputs - mean) * torch.rsqrt(variance + 1e-5)
         # (B, N, 1, C) - (B, 1, N, C) -> (B, N, N); the diagonal is zero.
         squared = (outputs.unsqueeze(2) - outputs.unsqueeze(1)).pow(2)
         pair_distances = (

@@ -485,3 +485,45 @@ def test_beta_warmup_ramps_inter_from_zero_over_its_passes():
     assert fresh(*tokens)['loss_htl_inter'].item() == 0.
     torch.testing.assert_close(fresh.eval()(*tokens)['loss_htl_inter'], full)
     assert 'htl_inter_beta' not in build_htl()(*tokens)
+
+
+def test_inter_batch_standardize_by_hand():
+    """Two experts, B = 2, C = 2. Standardized per channel over the batch:
+    a = ((1, 0), (3, 4)) -> ((-1, -1), (1, 1)); b = ((5, 2), (1, 2)) ->
+    ((1, 0), (-1, 0)) (a constant channel gives 0). Each sample's squared
+    difference is 4 + 1 over C = 2, so 2.5; both ordered pairs, / N (N-1)."""
+    block_cls, block_st, _ = make_tokens(2, 2, batch_size=2, channels=2)
+    expert_outputs = torch.tensor([[[1., 0.], [5., 2.]], [[3., 4.], [1.,
+                                                                   2.]]])
+    htl = build_htl(num_blocks=2, inter_batch_standardize=True)
+    torch.testing.assert_close(
+        htl(block_cls, block_st, expert_outputs)['loss_htl_inter'],
+        torch.tensor(2.5),
+        rtol=1e-4,
+        atol=0.)
+
+
+def test_inter_batch_standardize_ignores_each_channels_scale_and_offset():
+    """The plain MSE falls as the experts' tokens shrink towards one vector;
+    the standardized one does not change."""
+    block_cls, block_st, expert_outputs = make_tokens(
+        3, 2, batch_size=6, channels=4)
+    shrunk = 0.1 * expert_outputs + torch.tensor([2., -1., 0.5, 3.])
+    plain, standardized = build_htl(num_blocks=2), build_htl(
+        num_blocks=2, inter_batch_standardize=True)
+    assert plain(block_cls, block_st, shrunk)['loss_htl_inter'] < 0.011 * \
+        plain(block_cls, block_st, expert_outputs)['loss_htl_inter']
+    torch.testing.assert_close(
+        standardized(block_cls, block_st, shrunk)['loss_htl_inter'],
+        standardized(block_cls, block_st, expert_outputs)['loss_htl_inter'],
+        rtol=1e-2,  # the eps in the variance
+        atol=0.)
+
+
+def test_inter_batch_standardize_needs_two_clips():
+    block_cls, block_st, expert_outputs = make_tokens(2, 2, batch_size=1)
+    with pytest.raises(ValueError, match=r'2 or more clips.*\(1, 2, '):
+        build_htl(
+            num_blocks=2,
+            inter_batch_standardize=True)(block_cls, block_st,
+                                          expert_outputs)
