@@ -32,7 +32,8 @@ class TokenVotingGateHead(BaseFusionHead):
     itself alone: a scorer shared by all tokens (LayerNorm -> Linear -> GELU
     -> Linear) plus a learnable per-expert prior ``expert_prior``; the ratio
     ``w_n / w_k`` then depends on tokens n and k only. The classifier is
-    Linear -> GELU -> Dropout -> Linear. The gate looks at the experts'
+    Linear -> GELU -> Dropout -> Linear (``mlp_channels=0``: Dropout ->
+    Linear). The gate looks at the experts'
     outputs, not at the raw inputs.
 
     Offline cameras: with ``modality_mask`` (B, N) bool (True = online),
@@ -91,7 +92,9 @@ class TokenVotingGateHead(BaseFusionHead):
         gate_channels (int, optional): Hidden width of the gate MLP.
             Defaults to ``in_channels // 4``.
         mlp_channels (int, optional): Hidden width of the classifier MLP.
-            Defaults to ``in_channels``.
+            Defaults to ``in_channels``. 0: no hidden layer, the classifier
+            is Dropout -> Linear, as in MMAction2's recognition heads and
+            :class:`LateFusionHead` (a departure from the paper's MLP).
         dropout_ratio (float): Dropout before the last classifier layer.
             Defaults to 0.5.
         fusion (str): 'token' (gated sum of the tokens, then the classifier:
@@ -142,7 +145,8 @@ class TokenVotingGateHead(BaseFusionHead):
                 f'expert_loss_weight={expert_loss_weight}')
         self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
-        self.mlp_channels = mlp_channels or in_channels
+        self.mlp_channels = in_channels if mlp_channels is None \
+            else mlp_channels
         self.dropout_ratio = dropout_ratio
         self.fusion = fusion
         self.gate_token_norm = gate_token_norm
@@ -157,7 +161,9 @@ class TokenVotingGateHead(BaseFusionHead):
         self.classifier = nn.Sequential(
             nn.Linear(in_channels, self.mlp_channels), nn.GELU(),
             nn.Dropout(p=dropout_ratio),
-            nn.Linear(self.mlp_channels, num_classes))
+            nn.Linear(self.mlp_channels, num_classes)
+        ) if self.mlp_channels > 0 else nn.Sequential(
+            nn.Dropout(p=dropout_ratio), nn.Linear(in_channels, num_classes))
 
     def init_gate(self) -> None:
         """Build the gate of ``gate_type`` (see the class docstring)."""
