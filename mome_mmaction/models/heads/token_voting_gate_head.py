@@ -160,10 +160,12 @@ class TokenVotingGateHead(BaseFusionHead):
         self.init_gate()
         self.classifier = nn.Sequential(
             nn.Linear(in_channels, self.mlp_channels), nn.GELU(),
-            nn.Dropout(p=dropout_ratio),
-            nn.Linear(self.mlp_channels, num_classes)
-        ) if self.mlp_channels > 0 else nn.Sequential(
-            nn.Dropout(p=dropout_ratio), nn.Linear(in_channels, num_classes))
+            nn.Dropout(
+                p=dropout_ratio), nn.Linear(
+                    self.mlp_channels,
+                    num_classes)) if self.mlp_channels > 0 else nn.Sequential(
+                        nn.Dropout(p=dropout_ratio),
+                        nn.Linear(in_channels, num_classes))
 
     def init_gate(self) -> None:
         """Build the gate of ``gate_type`` (see the class docstring)."""

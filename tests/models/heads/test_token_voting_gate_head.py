@@ -383,13 +383,11 @@ def test_fused_loss_kept_from_the_experts(fusion):
 def test_mlp_channels_zero_gives_a_linear_classifier():
     """z through Dropout -> Linear: the logits are W z + b exactly."""
     head = build_head(mlp_channels=0)
-    assert [type(layer) for layer in head.classifier] == [
-        torch.nn.Dropout, torch.nn.Linear
-    ]
+    assert [type(layer) for layer in head.classifier
+            ] == [torch.nn.Dropout, torch.nn.Linear]
     expert_outputs = torch.randn(4, 3, 8)
     logits, weights = head(expert_outputs)
     fused = (weights[..., None] * expert_outputs).sum(1)
     linear = head.classifier[1]
-    torch.testing.assert_close(logits,
-                               fused @ linear.weight.T + linear.bias)
+    torch.testing.assert_close(logits, fused @ linear.weight.T + linear.bias)
     assert head.expert_logits(expert_outputs).shape == (4, 3, 5)

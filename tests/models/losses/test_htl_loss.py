@@ -493,8 +493,7 @@ def test_inter_batch_standardize_by_hand():
     ((1, 0), (-1, 0)) (a constant channel gives 0). Each sample's squared
     difference is 4 + 1 over C = 2, so 2.5; both ordered pairs, / N (N-1)."""
     block_cls, block_st, _ = make_tokens(2, 2, batch_size=2, channels=2)
-    expert_outputs = torch.tensor([[[1., 0.], [5., 2.]], [[3., 4.], [1.,
-                                                                   2.]]])
+    expert_outputs = torch.tensor([[[1., 0.], [5., 2.]], [[3., 4.], [1., 2.]]])
     htl = build_htl(num_blocks=2, inter_batch_standardize=True)
     torch.testing.assert_close(
         htl(block_cls, block_st, expert_outputs)['loss_htl_inter'],
@@ -524,6 +523,5 @@ def test_inter_batch_standardize_needs_two_clips():
     block_cls, block_st, expert_outputs = make_tokens(2, 2, batch_size=1)
     with pytest.raises(ValueError, match=r'2 or more clips.*\(1, 2, '):
         build_htl(
-            num_blocks=2,
-            inter_batch_standardize=True)(block_cls, block_st,
-                                          expert_outputs)
+            num_blocks=2, inter_batch_standardize=True)(block_cls, block_st,
+                                                        expert_outputs)
