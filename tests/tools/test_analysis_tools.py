@@ -120,3 +120,21 @@ def test_demo_trains_tests_and_reports(main_job_run):
     # evaluation shows a progress bar: whole lines in a pipe, every 10%
     assert re.search(r'\[eval\] \d+/\d+ \(\d+%\), [\d.]+ task/s', stdout)
     assert '\r' not in stdout
+
+
+def test_gate_ablation_tool_learned_gate_is_the_test_top1(trained_mome):
+    """tools/analysis/gate_ablation.py: its learned-gate column is the
+    model's own test Top-1 (the same experts, gate and classifier)."""
+    result = run_tool([
+        'tools/analysis/gate_ablation.py', trained_mome['config'],
+        trained_mome['checkpoint'], '--work-dir', trained_mome['work_dir'] /
+        'gate_ablation', '--cfg-options', *trained_mome['options']
+    ],
+                      cwd=trained_mome['work_dir'])
+    header, _, values = result.stdout.strip().splitlines()[-3:]
+    assert header == ('| learned gate | uniform | rgb alone | ir alone | '
+                      'depth alone |')
+    top1 = [float(value) for value in values.strip('| ').split(' | ')]
+    assert top1[0] == pytest.approx(
+        100 * trained_mome['metrics']['acc/top1'], abs=0.01)
+    assert all(0 <= value <= 100 for value in top1)

@@ -1,0 +1,84 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+
+import mome_mmaction  # noqa: F401
+from mome_mmaction.evaluation import gate_ablation_top1, weighted_probabilities
+
+
+def build_head(**overrides):
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type='TokenVotingGateHead',
+            num_classes=3,
+            in_channels=4,
+            num_experts=2,
+            mlp_channels=0,
+            dropout_ratio=0.,
+            **overrides))
+    head.init_weights()
+    return head.eval()
+
+
+def identity_classifier(head):
+    """Logits = the first 3 channels of the (fused) token."""
+    linear = head.classifier[1]
+    with torch.no_grad():
+        linear.weight.copy_(torch.eye(3, 4))
+        linear.bias.zero_()
+
+
+def test_by_hand_each_expert_alone_and_uniform():
+    """Two samples, one clip, identity classifier. Expert a says class 0
+    for both, expert b class 1 then class 2; their mean follows b
+    (larger logits). Labels (0, 2): a alone 50%, b alone 50%, uniform
+    50%."""
+    head = build_head()
+    identity_classifier(head)
+    a = torch.tensor([[1., 0., 0., 0.], [1., 0., 0., 0.]])
+    b = torch.tensor([[0., 3., 0., 0.], [0., 0., 3., 0.]])
+    outputs = torch.stack([a, b], 1).unsqueeze(1)  # (B=2, K=1, N=2, C=4)
+    results = gate_ablation_top1(head, outputs, torch.tensor([0, 2]),
+                                 ('a', 'b'))
+    assert results['a alone'] == 50. and results['b alone'] == 50.
+    assert results['uniform'] == 50.
+    logits, _ = head(outputs[:, 0])
+    expected = 100. * (logits.argmax(-1) == torch.tensor([0, 2])).float()
+    assert results['learned gate'] == expected.mean().item()
+
+
+def test_clips_are_averaged_as_probabilities():
+    """One sample of two clips: expert a alone is sure of class 0 in clip 1
+    and mildly for class 1 in clip 2; the mean probability picks class 0."""
+    head = build_head()
+    identity_classifier(head)
+    a = torch.tensor([[5., 0., 0., 0.], [0., 1., 0., 0.]])
+    outputs = torch.stack([a, torch.zeros(2, 4)], 1).unsqueeze(0)
+    results = gate_ablation_top1(head, outputs, torch.tensor([0]), ('a', 'b'))
+    assert results['a alone'] == 100.
+
+
+def test_prediction_fusion_averages_each_experts_probabilities():
+    head = build_head(fusion='prediction')
+    tokens = torch.randn(5, 2, 4)
+    weights = torch.softmax(torch.randn(5, 2), -1)
+    expected = (weights[..., None] *
+                F.softmax(head.classifier(tokens), -1)).sum(1)
+    torch.testing.assert_close(
+        weighted_probabilities(head, tokens, weights), expected)
+    # with the head's own weights it is the head's own prediction
+    logits, gate_weights = head(tokens)
+    torch.testing.assert_close(
+        weighted_probabilities(head, tokens, gate_weights),
+        logits.exp(),
+        rtol=1e-5,
+        atol=1e-6)
+
+
+def test_bad_shapes_name_what_was_expected():
+    head = build_head()
+    with pytest.raises(ValueError, match=r'\(B, K, N, C\).*\(2, 3, 4\)'):
+        gate_ablation_top1(head, torch.zeros(2, 3, 4), torch.zeros(2),
+                           ('a', 'b'))
