@@ -2,21 +2,22 @@
 under other weightings."""
 import torch
 import torch.nn.functional as F
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Union
 
-from ..models.heads import TokenVotingGateHead
+from ..models.heads import LateFusionHead, TokenVotingGateHead
 
 
-def weighted_probabilities(head: TokenVotingGateHead,
+def weighted_probabilities(head: Union[TokenVotingGateHead, LateFusionHead],
                            expert_outputs: torch.Tensor,
                            gate_weights: torch.Tensor) -> torch.Tensor:
     """Class probabilities of ``head`` with the given gate weights in place
     of its own: the weighted sum of the tokens through the classifier
     (``fusion='token'``) or the weighted average of each token's
-    probabilities (``fusion='prediction'``).
+    probabilities (``fusion='prediction'``, and a :class:`LateFusionHead`'s
+    per-expert classifiers).
 
     Args:
-        head (TokenVotingGateHead): A trained head.
+        head (TokenVotingGateHead | LateFusionHead): A trained head.
         expert_outputs (torch.Tensor): Shape (B, N, C).
         gate_weights (torch.Tensor): Shape (B, N), rows summing to 1.
 
@@ -24,6 +25,8 @@ def weighted_probabilities(head: TokenVotingGateHead,
         torch.Tensor: Probabilities of shape (B, num_classes).
     """
     weights = gate_weights.unsqueeze(-1)  # (B, N, 1)
+    if isinstance(head, LateFusionHead):
+        return (weights * F.softmax(head(expert_outputs), -1)).sum(1)
     if head.fusion == 'prediction':
         return (weights *
                 F.softmax(head.expert_logits(expert_outputs), -1)).sum(1)
@@ -31,24 +34,26 @@ def weighted_probabilities(head: TokenVotingGateHead,
 
 
 @torch.no_grad()
-def gate_ablation_top1(head: TokenVotingGateHead, expert_outputs: torch.Tensor,
-                       labels: torch.Tensor,
+def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
+                       expert_outputs: torch.Tensor, labels: torch.Tensor,
                        modalities: Sequence[str]) -> Dict[str, float]:
     """Top-1 (%) of a trained head with its learned gate, with uniform
     weights (the gate replaced by the plain mean) and with each expert alone
     (weight 1 on it), the experts and the classifier unchanged. Clips are
-    averaged as probabilities.
+    averaged as probabilities. A :class:`LateFusionHead` has no gate: its
+    own prediction is ``uniform``.
 
     Args:
-        head (TokenVotingGateHead): A trained head, in eval mode.
+        head (TokenVotingGateHead | LateFusionHead): A trained head, in eval
+            mode.
         expert_outputs (torch.Tensor): Shape (B, K, N, C): B samples of K
             clips each.
         labels (torch.Tensor): Class indices of shape (B,).
         modalities (Sequence[str]): The N experts' names.
 
     Returns:
-        dict[str, float]: ``learned gate``, ``uniform`` and
-        ``<modality> alone``.
+        dict[str, float]: ``learned gate`` (not for late fusion),
+        ``uniform`` and ``<modality> alone``.
     """
     if expert_outputs.dim() != 4 or expert_outputs.shape[2] != len(
             modalities) or len(labels) != len(expert_outputs):
@@ -65,8 +70,10 @@ def gate_ablation_top1(head: TokenVotingGateHead, expert_outputs: torch.Tensor,
                                        -1).mean(1).argmax(-1)
         return 100. * (predicted == labels).float().mean().item()
 
-    logits, _ = head(tokens)
-    results = {'learned gate': top1(F.softmax(logits, -1))}
+    results = {}
+    if isinstance(head, TokenVotingGateHead):
+        logits, _ = head(tokens)
+        results['learned gate'] = top1(F.softmax(logits, -1))
     results['uniform'] = top1(
         weighted_probabilities(
             head, tokens, tokens.new_full(tokens.shape[:2], 1. / num_experts)))

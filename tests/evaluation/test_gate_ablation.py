@@ -82,3 +82,23 @@ def test_bad_shapes_name_what_was_expected():
     with pytest.raises(ValueError, match=r'\(B, K, N, C\).*\(2, 3, 4\)'):
         gate_ablation_top1(head, torch.zeros(2, 3, 4), torch.zeros(2),
                            ('a', 'b'))
+
+
+def test_late_fusion_has_no_learned_gate_and_uniform_is_its_prediction():
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type='LateFusionHead',
+            num_classes=3,
+            in_channels=4,
+            num_experts=2,
+            dropout_ratio=0.)).eval()
+    outputs = torch.randn(6, 1, 2, 4)
+    labels = torch.randint(0, 3, (6, ))
+    results = gate_ablation_top1(head, outputs, labels, ('a', 'b'))
+    assert list(results) == ['uniform', 'a alone', 'b alone']
+    predicted = F.softmax(head(outputs[:, 0]), -1).mean(1).argmax(-1)
+    assert results['uniform'] == 100. * (predicted
+                                         == labels).float().mean().item()
+    alone = head.classifiers[1](outputs[:, 0, 1]).argmax(-1)
+    assert results['b alone'] == 100. * (alone == labels).float().mean().item()

@@ -3,11 +3,12 @@
 Usage: ``python tools/analysis/gate_ablation.py CONFIG CHECKPOINT
 [--split test|val] [--cfg-options KEY=VALUE ...]``. Runs the model once
 over the test (or validation) set, keeps each clip's expert output tokens
-(the input of the ``TokenVotingGateHead``) and prints, as a Markdown table,
-the Top-1 of the same experts and classifier with the learned gate, with
-uniform weights, and with each expert alone
+(the input of its ``TokenVotingGateHead`` or ``LateFusionHead``) and
+prints, as a Markdown table, the Top-1 of the same experts and classifier
+with the learned gate, with uniform weights, and with each expert alone
 (:func:`mome_mmaction.evaluation.gate_ablation_top1`). A gate that learned
-nothing is no better than ``uniform``.
+nothing is no better than ``uniform``; late fusion's own prediction is
+``uniform``.
 """
 import argparse
 import torch
@@ -15,7 +16,7 @@ from mmengine.runner import Runner
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.evaluation import gate_ablation_top1, to_markdown
-from mome_mmaction.models.heads import TokenVotingGateHead
+from mome_mmaction.models.heads import LateFusionHead, TokenVotingGateHead
 from mome_mmaction.utils.tool_config import (add_config_arguments,
                                              config_from_args)
 
@@ -36,10 +37,10 @@ def main() -> None:
     runner.load_checkpoint(args.checkpoint, map_location='cpu')
     model = runner.model.eval()
     head = getattr(model, 'cls_head', None)
-    if not isinstance(head, TokenVotingGateHead):
+    if not isinstance(head, (TokenVotingGateHead, LateFusionHead)):
         raise SystemExit(
-            f'{args.config}: gate_ablation needs a TokenVotingGateHead, '
-            f'the model has {type(head).__name__}')
+            f'{args.config}: gate_ablation needs a TokenVotingGateHead or '
+            f'a LateFusionHead, the model has {type(head).__name__}')
     captured = []
     head.register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0]))
