@@ -5,9 +5,8 @@ KEY=VALUE ...] [train.py args]`` (``bash tools/demo.sh`` installs
 everything first); ``--cfg-options`` go to training, testing and the gate
 report alike. Default CONFIG:
 ``configs/synthetic/mome_demo_synthetic.py`` (MoME with per-expert
-cross-entropy, 6 epochs: tied best with plain MoME in
-docs/training_health.md).
-Generates the synthetic
+cross-entropy and a linear classifier, 6 epochs: the best recipe in
+docs/training_health.md). Generates the synthetic
 Drive&Act data the config reads if it is absent (the harder benchmark
 data, ``--preset hard`` of tools/data/make_synthetic_driveact.py), trains
 with ``tools/train.py``, tests the best checkpoint with ``tools/test.py
