@@ -176,8 +176,9 @@ def test_synthetic_config_trains(path, synthetic_driveact_root, tmp_path):
     use_rus_file(cfg, tmp_path)
     use_stage1_checkpoints(cfg, tmp_path)
     use_data_root(cfg, synthetic_driveact_root)
-    cfg.train_dataloader.dataset.indices = 16  # 2 iterations of batch 8
-    cfg.val_dataloader.dataset.indices = 8
+    # one optimizer step of batch 8; the validation then runs the updated model
+    cfg.train_dataloader.dataset.indices = 8
+    cfg.val_dataloader.dataset.indices = 4
     cfg.train_cfg.max_epochs = 1
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
