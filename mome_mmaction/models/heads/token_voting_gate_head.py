@@ -33,8 +33,8 @@ class TokenVotingGateHead(BaseFusionHead):
     -> Linear) plus a learnable per-expert prior ``expert_prior``; the ratio
     ``w_n / w_k`` then depends on tokens n and k only. The classifier is
     Linear -> GELU -> Dropout -> Linear (``mlp_channels=0``: Dropout ->
-    Linear). The gate looks at the experts'
-    outputs, not at the raw inputs.
+    Linear). The gate looks at the experts' outputs, not at the raw
+    inputs.
 
     Offline cameras: with ``modality_mask`` (B, N) bool (True = online),
     a masked expert's token is zeroed before the gate and its score set to
@@ -158,14 +158,12 @@ class TokenVotingGateHead(BaseFusionHead):
             self.register_buffer('gate_warmup_steps',
                                  torch.zeros((), dtype=torch.long))
         self.init_gate()
+        # (Linear -> GELU ->) Dropout -> Linear
+        hidden = [nn.Linear(in_channels, self.mlp_channels),
+                  nn.GELU()] if self.mlp_channels > 0 else []
         self.classifier = nn.Sequential(
-            nn.Linear(in_channels, self.mlp_channels), nn.GELU(),
-            nn.Dropout(
-                p=dropout_ratio), nn.Linear(
-                    self.mlp_channels,
-                    num_classes)) if self.mlp_channels > 0 else nn.Sequential(
-                        nn.Dropout(p=dropout_ratio),
-                        nn.Linear(in_channels, num_classes))
+            *hidden, nn.Dropout(p=dropout_ratio),
+            nn.Linear(self.mlp_channels or in_channels, num_classes))
 
     def init_gate(self) -> None:
         """Build the gate of ``gate_type`` (see the class docstring)."""
