@@ -1,4 +1,5 @@
-from .gate_ablation import gate_ablation_top1, weighted_probabilities
+from .gate_ablation import (expert_probabilities, gate_ablation_top1,
+                            weighted_probabilities)
 from .gate_report import (CHUNK_KEYS, confusion_matrix, per_class_table,
                           per_condition_table, prediction_conditions,
                           predictions_to_arrays, write_gate_report)
@@ -10,11 +11,12 @@ from .split_report import (read_split_metrics, report_rows, summarize_run,
                            to_markdown, write_csv)
 
 __all__ = [
-    'best_checkpoint', 'CHUNK_KEYS', 'confusion_matrix', 'gate_ablation_top1',
-    'GateWeightMetric', 'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS',
-    'PaperResult', 'newest_test_metrics', 'paired_bootstrap',
-    'per_class_table', 'per_condition_table', 'prediction_conditions',
-    'predictions_to_arrays', 'read_split_metrics', 'report_rows',
-    'summarize_run', 'to_markdown', 'top1_and_mean1', 'weighted_probabilities',
-    'write_csv', 'write_gate_report'
+    'best_checkpoint', 'CHUNK_KEYS', 'confusion_matrix',
+    'expert_probabilities', 'gate_ablation_top1', 'GateWeightMetric',
+    'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult',
+    'newest_test_metrics', 'paired_bootstrap', 'per_class_table',
+    'per_condition_table', 'prediction_conditions', 'predictions_to_arrays',
+    'read_split_metrics', 'report_rows', 'summarize_run', 'to_markdown',
+    'top1_and_mean1', 'weighted_probabilities', 'write_csv',
+    'write_gate_report'
 ]

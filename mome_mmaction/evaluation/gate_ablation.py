@@ -7,14 +7,32 @@ from typing import Dict, Sequence, Union
 from ..models.heads import LateFusionHead, TokenVotingGateHead
 
 
+def expert_probabilities(head: Union[TokenVotingGateHead, LateFusionHead],
+                         expert_outputs: torch.Tensor) -> torch.Tensor:
+    """Each expert's class probabilities alone: its token through the shared
+    classifier (:meth:`TokenVotingGateHead.expert_logits`) or through its
+    own classifier (:class:`LateFusionHead`).
+
+    Args:
+        head (TokenVotingGateHead | LateFusionHead): A trained head.
+        expert_outputs (torch.Tensor): Shape (B, N, C).
+
+    Returns:
+        torch.Tensor: Float32 probabilities of shape (B, N, num_classes).
+    """
+    logits = head(expert_outputs) if isinstance(
+        head, LateFusionHead) else head.expert_logits(expert_outputs)
+    return F.softmax(logits.float(), -1)
+
+
 def weighted_probabilities(head: Union[TokenVotingGateHead, LateFusionHead],
                            expert_outputs: torch.Tensor,
                            gate_weights: torch.Tensor) -> torch.Tensor:
     """Class probabilities of ``head`` with the given gate weights in place
     of its own: the weighted sum of the tokens through the classifier
-    (``fusion='token'``) or the weighted average of each token's
-    probabilities (``fusion='prediction'``, and a :class:`LateFusionHead`'s
-    per-expert classifiers).
+    (``fusion='token'``) or the weighted average of
+    :func:`expert_probabilities` (``fusion='prediction'``, and a
+    :class:`LateFusionHead`).
 
     Args:
         head (TokenVotingGateHead | LateFusionHead): A trained head.
@@ -25,11 +43,8 @@ def weighted_probabilities(head: Union[TokenVotingGateHead, LateFusionHead],
         torch.Tensor: Probabilities of shape (B, num_classes).
     """
     weights = gate_weights.unsqueeze(-1)  # (B, N, 1)
-    if isinstance(head, LateFusionHead):
-        return (weights * F.softmax(head(expert_outputs), -1)).sum(1)
-    if head.fusion == 'prediction':
-        return (weights *
-                F.softmax(head.expert_logits(expert_outputs), -1)).sum(1)
+    if isinstance(head, LateFusionHead) or head.fusion == 'prediction':
+        return (weights * expert_probabilities(head, expert_outputs)).sum(1)
     return F.softmax(head.classifier((weights * expert_outputs).sum(1)), -1)
 
 
@@ -77,9 +92,7 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
     results['uniform'] = top1(
         weighted_probabilities(
             head, tokens, tokens.new_full(tokens.shape[:2], 1. / num_experts)))
+    alone = expert_probabilities(head, tokens)  # (B*K, N, num_classes)
     for index, modality in enumerate(modalities):
-        one_hot = F.one_hot(torch.full(tokens.shape[:1], index),
-                            num_experts).to(tokens)
-        results[f'{modality} alone'] = top1(
-            weighted_probabilities(head, tokens, one_hot))
+        results[f'{modality} alone'] = top1(alone[:, index])
     return results

@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from ...evaluation.gate_ablation import expert_probabilities
 from ...models.heads.token_voting_gate_head import TokenVotingGateHead
 from ...models.utils.class_indices import class_indices
 from .non_finite_guard_hook import runner_optimizers
@@ -274,8 +275,7 @@ class MoEHealthHook(Hook):
                         data_samples: Sequence) -> Dict[str, torch.Tensor]:
         """Correct predictions of each expert alone, clips averaged."""
         labels = class_indices(data_samples, expert_outputs.device)
-        probs = F.softmax(
-            self.head.expert_logits(expert_outputs).float(), dim=-1)
+        probs = expert_probabilities(self.head, expert_outputs)
         # (B*clips, N, K) -> (B, clips, N, K), averaged over the clips
         probs = probs.view(len(labels), -1, *probs.shape[1:]).mean(1)
         correct = probs.argmax(-1) == labels.unsqueeze(1)  # (B, N)
