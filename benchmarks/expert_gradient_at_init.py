@@ -16,14 +16,14 @@ Example::
 """
 import argparse
 import torch
+from fusion_accuracy import DATA_ROOT, config_file, ensure_synthetic_data
 from mmengine.config import Config
 from mmengine.runner import Runner
 from pathlib import Path
 from typing import Dict
 
 import mome_mmaction  # noqa: F401
-from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
-                                              make_synthetic_driveact)
+from mome_mmaction.engine.hooks.moe_health_hook import gradient_norm
 from mome_mmaction.evaluation import to_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,10 +31,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def gradient_norms(config: str, data_root: Path,
                    work_dir: Path) -> Dict[str, float]:
-    """Gradient norm per expert and for the head, and the losses, after
-    one forward and backward pass on the first training batch."""
-    cfg = Config.fromfile(
-        str(REPO_ROOT / 'configs' / 'synthetic' / f'{config}.py'))
+    """Gradient norm per expert and for the head (and HTL's block weights),
+    and the losses, after one forward and backward pass on the first
+    training batch."""
+    cfg = Config.fromfile(str(config_file(config)))
     cfg.work_dir = str(work_dir / config)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(data_root)
@@ -48,15 +48,14 @@ def gradient_norms(config: str, data_root: Path,
     data = model.data_preprocessor(next(iter(runner.train_dataloader)), True)
     losses = model(**data, mode='loss')
     model.parse_losses(losses)[0].backward()
-    squared: Dict[str, float] = {}
-    for name, parameter in model.named_parameters():
-        if parameter.grad is not None:
-            parts = name.split('.')
-            group = parts[2] if name.startswith(
-                'backbone.experts.') else parts[0]
-            squared[group] = squared.get(group, 0.) + float(
-                parameter.grad.pow(2).sum())
-    result = {group: value**0.5 for group, value in squared.items()}
+    modules = dict(model.backbone.experts.items())
+    modules.update((name, child) for name, child in model.named_children()
+                   if name != 'backbone')
+    result = {
+        name: float(gradient_norm(module))
+        for name, module in modules.items()
+        if any(param.grad is not None for param in module.parameters())
+    }
     result.update({
         key: float(value)
         for key, value in losses.items() if key.startswith('loss')
@@ -67,18 +66,13 @@ def gradient_norms(config: str, data_root: Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
-    parser.add_argument(
-        '--data-root',
-        type=Path,
-        default=REPO_ROOT / 'data' / 'synthetic_driveact_hard')
+    parser.add_argument('--data-root', type=Path, default=DATA_ROOT)
     parser.add_argument(
         '--work-dir',
         type=Path,
         default=REPO_ROOT / 'work_dirs' / 'expert_gradient_at_init')
     args = parser.parse_args()
-    if not args.data_root.exists():
-        make_synthetic_driveact(
-            args.data_root, seed=0, **SYNTHETIC_DRIVEACT_HARD)
+    ensure_synthetic_data(args.data_root)
     results = {
         config: gradient_norms(config, args.data_root, args.work_dir)
         for config in args.configs

@@ -47,6 +47,8 @@ from mome_mmaction.evaluation import (best_checkpoint, newest_test_metrics,
 from mome_mmaction.utils import load_pickle_safely
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Where the harder synthetic Drive&Act is read (and generated if absent).
+DATA_ROOT = REPO_ROOT / 'data' / 'synthetic_driveact_hard'
 DEFAULT_CONFIGS = ('single_rgb_synthetic', 'single_ir_synthetic',
                    'single_depth_synthetic', 'early_fusion_synthetic',
                    'late_fusion_synthetic', 'late_fusion_two_stage_synthetic',
@@ -64,6 +66,12 @@ MODALITIES = ('rgb', 'ir', 'depth')
 
 def config_file(config: str) -> Path:
     return REPO_ROOT / 'configs' / 'synthetic' / f'{config}.py'
+
+
+def ensure_synthetic_data(data_root: Path) -> None:
+    """Generate the harder synthetic Drive&Act (seed 0) if it is absent."""
+    if not data_root.exists():
+        make_synthetic_driveact(data_root, seed=0, **SYNTHETIC_DRIVEACT_HARD)
 
 
 def stage1_configs(config: str) -> Dict[str, str]:
@@ -206,10 +214,7 @@ def main() -> None:
         default=[],
         metavar='A:B',
         help='config pairs for the paired-bootstrap difference B - A')
-    parser.add_argument(
-        '--data-root',
-        type=Path,
-        default=REPO_ROOT / 'data' / 'synthetic_driveact_hard')
+    parser.add_argument('--data-root', type=Path, default=DATA_ROOT)
     parser.add_argument(
         '--work-dir',
         type=Path,
@@ -222,8 +227,7 @@ def main() -> None:
         'adds splits)')
     args = parser.parse_args()
     data_root = args.data_root.resolve()
-    if not data_root.exists():
-        make_synthetic_driveact(data_root, seed=0, **SYNTHETIC_DRIVEACT_HARD)
+    ensure_synthetic_data(data_root)
     configs = list(args.configs)
     if any(config in RUS_CONFIGS
            for config in configs) and (GATE_CONFIG not in configs):

@@ -71,6 +71,20 @@ def token_similarities(expert_outputs: torch.Tensor) -> torch.Tensor:
     return torch.stack([same.sum(), other.sum()]) / pairs
 
 
+def gradient_norm(module: torch.nn.Module) -> torch.Tensor:
+    """The L2 norm of ``module``'s parameter gradients, as one vector.
+
+    Returns:
+        torch.Tensor: A float32 scalar on the CPU; 0 when no parameter has
+        a gradient.
+    """
+    grads = [
+        param.grad for param in module.parameters() if param.grad is not None
+    ]
+    return torch.nn.utils.get_total_norm(
+        grads).float().cpu() if grads else torch.tensor(0.)
+
+
 @HOOKS.register_module()
 class MoEHealthHook(Hook):
     """Watch a model that fuses modality experts for the ways it collapses.
@@ -314,16 +328,9 @@ class MoEHealthHook(Hook):
 
         def measuring_step(*args, **kwargs):
             if self._measure_grads:
-                norms = []
-                for expert in self.experts.values():
-                    grads = [
-                        param.grad for param in expert.parameters()
-                        if param.grad is not None
-                    ]
-                    norms.append(
-                        torch.nn.utils.get_total_norm(grads).float().cpu(
-                        ) if grads else torch.tensor(0.))
-                self._grad_norms = torch.stack(norms)
+                self._grad_norms = torch.stack([
+                    gradient_norm(expert) for expert in self.experts.values()
+                ])
             return step(*args, **kwargs)
 
         return measuring_step
