@@ -1,5 +1,5 @@
 from .gate_ablation import (expert_probabilities, gate_ablation_top1,
-                            weighted_probabilities)
+                            weighted_probabilities, working_experts)
 from .gate_report import (CHUNK_KEYS, confusion_matrix, per_class_table,
                           per_condition_table, prediction_conditions,
                           predictions_to_arrays, write_gate_report)
@@ -17,6 +17,6 @@ __all__ = [
     'newest_test_metrics', 'paired_bootstrap', 'per_class_table',
     'per_condition_table', 'prediction_conditions', 'predictions_to_arrays',
     'read_split_metrics', 'report_rows', 'summarize_run', 'to_markdown',
-    'top1_and_mean1', 'weighted_probabilities', 'write_csv',
+    'top1_and_mean1', 'weighted_probabilities', 'working_experts', 'write_csv',
     'write_gate_report'
 ]

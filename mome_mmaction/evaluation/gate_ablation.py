@@ -2,7 +2,7 @@
 under other weightings."""
 import torch
 import torch.nn.functional as F
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 from ..models.heads import LateFusionHead, TokenVotingGateHead
 
@@ -48,15 +48,49 @@ def weighted_probabilities(head: Union[TokenVotingGateHead, LateFusionHead],
     return F.softmax(head.classifier((weights * expert_outputs).sum(1)), -1)
 
 
+def working_experts(conditions: Sequence[str],
+                    views: Sequence[str]) -> torch.Tensor:
+    """Which experts' cameras work in each sample, from its sensing
+    condition as the synthetic data records it
+    (:func:`mome_mmaction.datasets.synthetic.chunk_condition`: ``'clean'``,
+    ``'<view>:<failure>'`` or ``'<view>+<view>:<failure>'``).
+
+    Args:
+        conditions (Sequence[str]): One condition per sample.
+        views (Sequence[str]): Each expert's camera view, e.g.
+            ``('kinect_color', 'kinect_ir', 'kinect_depth')``.
+
+    Returns:
+        torch.Tensor: Bool of shape (B, N), False where the camera fails.
+    """
+    working = torch.ones(len(conditions), len(views), dtype=torch.bool)
+    for index, condition in enumerate(conditions):
+        if condition == 'clean':
+            continue
+        failing = condition.split(':')[0].split('+')
+        unknown = sorted(set(failing) - set(views))
+        if ':' not in condition or unknown:
+            raise ValueError(
+                f'sample {index}: condition {condition!r} is not "clean" or '
+                f'"<view>[+<view>]:<failure>" with views among {tuple(views)}')
+        working[index] = torch.tensor([view not in failing for view in views])
+    return working
+
+
 @torch.no_grad()
 def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
-                       expert_outputs: torch.Tensor, labels: torch.Tensor,
-                       modalities: Sequence[str]) -> Dict[str, float]:
+                       expert_outputs: torch.Tensor,
+                       labels: torch.Tensor,
+                       modalities: Sequence[str],
+                       working: Optional[torch.Tensor] = None
+                       ) -> Dict[str, float]:
     """Top-1 (%) of a trained head with its learned gate, with uniform
-    weights (the gate replaced by the plain mean) and with each expert alone
-    (weight 1 on it), the experts and the classifier unchanged. Clips are
-    averaged as probabilities. A :class:`LateFusionHead` has no gate: its
-    own prediction is ``uniform``.
+    weights (the gate replaced by the plain mean), with each expert alone
+    (weight 1 on it) and, given which cameras work, with a gate that knows
+    it (uniform weights over the working cameras: how much a gate that
+    moves weight off failing cameras can add), the experts and the
+    classifier unchanged. Clips are averaged as probabilities. A
+    :class:`LateFusionHead` has no gate: its own prediction is ``uniform``.
 
     Args:
         head (TokenVotingGateHead | LateFusionHead): A trained head, in eval
@@ -65,10 +99,14 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
             clips each.
         labels (torch.Tensor): Class indices of shape (B,).
         modalities (Sequence[str]): The N experts' names.
+        working (torch.Tensor, optional): Bool of shape (B, N), whether
+            each sample's camera of each expert works
+            (:func:`working_experts`); at least one per sample.
 
     Returns:
         dict[str, float]: ``learned gate`` (not for late fusion),
-        ``uniform`` and ``<modality> alone``.
+        ``uniform``, ``working cameras`` (given ``working``) and
+        ``<modality> alone``.
     """
     if expert_outputs.dim() != 4 or expert_outputs.shape[2] != len(
             modalities) or len(labels) != len(expert_outputs):
@@ -78,6 +116,13 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
             f'got outputs {tuple(expert_outputs.shape)} and '
             f'{len(labels)} labels')
     num_samples, num_clips, num_experts = expert_outputs.shape[:3]
+    if working is not None and working.shape != (num_samples, num_experts):
+        raise ValueError(f'working must be ({num_samples}, {num_experts}), '
+                         f'got {tuple(working.shape)}')
+    if working is not None and not working.any(1).all():
+        raise ValueError('working: samples '
+                         f'{(~working.any(1)).nonzero().flatten().tolist()} '
+                         'have no working camera')
     tokens = expert_outputs.flatten(0, 1)  # (B*K, N, C)
 
     def top1(probabilities: torch.Tensor) -> float:
@@ -92,6 +137,12 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
     results['uniform'] = top1(
         weighted_probabilities(
             head, tokens, tokens.new_full(tokens.shape[:2], 1. / num_experts)))
+    if working is not None:
+        weights = working.float() / working.sum(1, keepdim=True)
+        results['working cameras'] = top1(
+            weighted_probabilities(
+                head, tokens,
+                weights.repeat_interleave(num_clips, 0).to(tokens.dtype)))
     alone = expert_probabilities(head, tokens)  # (B*K, N, num_classes)
     for index, modality in enumerate(modalities):
         results[f'{modality} alone'] = top1(alone[:, index])

@@ -4,7 +4,8 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 import mome_mmaction  # noqa: F401
-from mome_mmaction.evaluation import gate_ablation_top1, weighted_probabilities
+from mome_mmaction.evaluation import (gate_ablation_top1,
+                                      weighted_probabilities, working_experts)
 
 
 def build_head(**overrides):
@@ -102,3 +103,49 @@ def test_late_fusion_has_no_learned_gate_and_uniform_is_its_prediction():
                                          == labels).float().mean().item()
     alone = head.classifiers[1](outputs[:, 0, 1]).argmax(-1)
     assert results['b alone'] == 100. * (alone == labels).float().mean().item()
+
+
+def test_working_experts_from_the_recorded_conditions():
+    views = ('kinect_color', 'kinect_ir', 'kinect_depth')
+    working = working_experts(
+        ['clean', 'kinect_ir:noise', 'kinect_color+kinect_depth:replay'],
+        views)
+    assert working.tolist() == [[True, True, True], [True, False, True],
+                                [False, True, False]]
+
+
+@pytest.mark.parametrize('condition', ['kinect_rear:dark', 'dark'])
+def test_working_experts_names_a_condition_it_cannot_read(condition):
+    with pytest.raises(ValueError, match=f'sample 1: condition .{condition}'):
+        working_experts(['clean', condition], ('kinect_color', 'kinect_ir'))
+
+
+def test_working_cameras_weights_only_the_working_experts_by_hand():
+    """Identity classifier; expert a says class 0, expert b class 1 with
+    larger logits, so the plain mean says 1 for both samples. Sample 0's
+    camera b fails: the working-cameras gate takes a alone (class 0);
+    sample 1 is clean: the mean (class 1). Labels (0, 0): uniform 0%,
+    working cameras 50%."""
+    head = build_head()
+    identity_classifier(head)
+    a = torch.tensor([[1., 0., 0., 0.]]).expand(2, 4)
+    b = torch.tensor([[0., 3., 0., 0.]]).expand(2, 4)
+    outputs = torch.stack([a, b], 1).unsqueeze(1)  # (B=2, K=1, N=2, C=4)
+    working = torch.tensor([[True, False], [True, True]])
+    results = gate_ablation_top1(head, outputs, torch.tensor([0, 0]),
+                                 ('a', 'b'), working)
+    assert list(results) == [
+        'learned gate', 'uniform', 'working cameras', 'a alone', 'b alone'
+    ]
+    assert results['uniform'] == 0. and results['working cameras'] == 50.
+
+
+def test_working_cameras_needs_one_working_camera_per_sample():
+    head = build_head()
+    outputs = torch.zeros(2, 1, 2, 4)
+    with pytest.raises(ValueError, match=r'samples \[1\] have no working'):
+        gate_ablation_top1(head, outputs, torch.zeros(2), ('a', 'b'),
+                           torch.tensor([[True, False], [False, False]]))
+    with pytest.raises(ValueError, match=r'working must be \(2, 2\)'):
+        gate_ablation_top1(head, outputs, torch.zeros(2), ('a', 'b'),
+                           torch.ones(2, 3, dtype=torch.bool))

@@ -8,14 +8,21 @@ prints, as a Markdown table, the Top-1 of the same experts and classifier
 with the learned gate, with uniform weights, and with each expert alone
 (:func:`mome_mmaction.evaluation.gate_ablation_top1`). A gate that learned
 nothing is no better than ``uniform``; late fusion's own prediction is
-``uniform``.
+``uniform``. On synthetic data (a ``synthetic_driveact.json`` in the data
+root, which records each chunk's sensing condition) it adds ``working
+cameras``: uniform weights over the cameras that do not fail in the clip,
+what a gate that knows which camera fails would give.
 """
 import argparse
 import torch
 from mmengine.runner import Runner
+from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.evaluation import gate_ablation_top1, to_markdown
+from mome_mmaction.datasets.synthetic import synthetic_conditions
+from mome_mmaction.evaluation import (gate_ablation_top1,
+                                      prediction_conditions, to_markdown,
+                                      working_experts)
 from mome_mmaction.models.heads import LateFusionHead, TokenVotingGateHead
 from mome_mmaction.utils.tool_config import (add_config_arguments,
                                              config_from_args)
@@ -45,7 +52,7 @@ def main() -> None:
     head.register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0]))
     loader = getattr(runner, f'{args.split}_dataloader')
-    outputs, labels = [], []
+    outputs, labels, metainfo = [], [], []
     with torch.no_grad():
         for data in loader:
             captured.clear()
@@ -53,8 +60,17 @@ def main() -> None:
             tokens = captured[0]  # (B*K, N, C), sample-major
             outputs.append(tokens.view(len(samples), -1, *tokens.shape[1:]))
             labels += [int(s.gt_label.reshape(-1)[0]) for s in samples]
+            metainfo += [s.metainfo for s in samples]
+    dataset = loader.dataset
+    working = None
+    if (Path(dataset.data_root) / 'synthetic_driveact.json').is_file():
+        conditions = prediction_conditions(
+            metainfo, synthetic_conditions(dataset.data_root))
+        working = working_experts(
+            conditions, [dataset.modalities[m] for m in model.modalities])
     results = gate_ablation_top1(head, torch.cat(outputs),
-                                 torch.tensor(labels), model.modalities)
+                                 torch.tensor(labels), model.modalities,
+                                 working)
     print(f'{args.config}, {args.checkpoint}, {args.split} split, '
           f'{len(labels)} clips, Top-1 (%):')
     print(
