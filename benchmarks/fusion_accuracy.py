@@ -1,7 +1,8 @@
 """Fusion strategies compared on the synthetic Drive&Act (CPU, minutes).
 
 Usage: ``python benchmarks/fusion_accuracy.py [--splits 0 1 2] [--epochs N]
-[--data-root DIR] [--configs NAME ...] [--work-dir DIR] [--reuse]``.
+[--seeds 0 [1 ...]] [--data-root DIR] [--configs NAME ...] [--work-dir DIR]
+[--reuse]``.
 On the harder synthetic Drive&Act (``--preset hard`` of
 tools/data/make_synthetic_driveact.py), every expert starting from the
 pretrained tiny expert, trains each config under ``configs/synthetic/``
@@ -27,9 +28,13 @@ to ``single_<m>_synthetic`` it measures what the pretraining gives.
 ``--paired A:B ...`` then prints, for each pair of configs, the difference
 B - A in Top-1 and Mean-1 (mean over the splits) with a 95% paired-bootstrap
 interval over the test clips (every split's clips resampled, the same draw
-for both), from the test predictions each run dumps.
+for both), from the test predictions each run dumps. With several
+``--seeds``, seed N's runs go in ``WORK_DIR/seed<N>/`` and every figure is
+the mean over the seeds (the standard deviation is over the splits' seed
+means; the paired interval scores every seed on the same draw of clips).
 """
 import argparse
+import itertools
 import json
 import numpy as np
 import statistics
@@ -136,25 +141,32 @@ def predicted_labels(run_dir: Path) -> Dict[str, np.ndarray]:
             [int(np.asarray(p['pred_score']).argmax()) for p in predictions]))
 
 
-def paired_rows(pairs: List[str], split_dirs: List[Path]) -> List[List[str]]:
-    """Table rows of :func:`paired_bootstrap` for each ``A:B`` pair."""
+def paired_rows(pairs: List[str],
+                split_dirs: List[List[Path]]) -> List[List[str]]:
+    """Table rows of :func:`paired_bootstrap` for each ``A:B`` pair;
+    ``split_dirs`` holds each split's run directories, one per seed."""
     rows = [['B - A', 'clips', 'Top-1 diff [95% CI]', 'Mean-1 diff [95% CI]']]
     for pair in pairs:
         config_a, config_b = pair.split(':')
         splits = []
-        for split_dir in split_dirs:
-            run_a = predicted_labels(split_dir / config_a)
-            run_b = predicted_labels(split_dir / config_b)
-            if not np.array_equal(run_a['labels'], run_b['labels']):
-                raise ValueError(
-                    f'{split_dir}: {config_a} and {config_b} were tested on '
-                    'different clips (labels differ); pair runs of the same '
-                    'split')
+        for seed_dirs in split_dirs:
+            run_dirs = [
+                seed_dir / config for seed_dir in seed_dirs
+                for config in (config_a, config_b)
+            ]
+            runs = [predicted_labels(run_dir) for run_dir in run_dirs]
+            for run_dir, run in zip(run_dirs, runs):
+                if not np.array_equal(runs[0]['labels'], run['labels']):
+                    raise ValueError(
+                        f'{run_dir} was tested on other clips than '
+                        f'{run_dirs[0]} (labels differ); pair runs of the '
+                        'same split')
             splits.append(
                 dict(
-                    labels=run_a['labels'],
-                    predicted_a=run_a['predicted'],
-                    predicted_b=run_b['predicted']))
+                    labels=runs[0]['labels'],
+                    predicted_a=np.stack([r['predicted'] for r in runs[::2]]),
+                    predicted_b=np.stack([r['predicted']
+                                          for r in runs[1::2]])))
         diff = paired_bootstrap(splits)
         rows.append([
             f'{config_b} - {config_a}',
@@ -166,6 +178,15 @@ def paired_rows(pairs: List[str], split_dirs: List[Path]) -> List[List[str]]:
             f'{100 * diff["mean1_high"]:+.2f}]'
         ])
     return rows
+
+
+def split_means(results: List[Dict], key: str) -> List[float]:
+    """Each split's mean of ``key`` over its seeds' runs."""
+    splits = sorted({result['split'] for result in results})
+    return [
+        statistics.mean(r[key] for r in results if r['split'] == split)
+        for split in splits
+    ]
 
 
 def mean_std(values: List[float]) -> str:
@@ -181,8 +202,8 @@ def table_row(config: str, results: List[Dict],
     step = statistics.median(result['step_seconds'] for result in results)
     row = [
         config,
-        mean_std([result['acc/top1'] for result in results]),
-        mean_std([result['acc/mean1'] for result in results])
+        mean_std(split_means(results, 'acc/top1')),
+        mean_std(split_means(results, 'acc/mean1'))
     ]
     for modality in MODALITIES:
         key = f'gate/{modality}'
@@ -200,7 +221,14 @@ def main() -> None:
         '--epochs',
         type=int,
         help='training epochs (default: the configs\' schedule, 10)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--seeds',
+        '--seed',
+        nargs='+',
+        type=int,
+        default=[0],
+        help='training seeds; with several, seed N\'s runs go in '
+        'WORK_DIR/seed<N>/ and every figure is their mean')
     parser.add_argument(
         '--workers',
         type=int,
@@ -240,8 +268,14 @@ def main() -> None:
         if stage1 not in configs:  # trained before the two-stage configs
             configs.insert(0, stage1)
     results: Dict[str, List[Dict]] = {config: [] for config in configs}
-    for split in args.splits:
-        options = [f'randomness.seed={args.seed}'] + [
+    seed_dirs = {
+        seed:
+        args.work_dir.resolve() /
+        (f'seed{seed}' if len(args.seeds) > 1 else '')
+        for seed in args.seeds
+    }
+    for seed, split in itertools.product(args.seeds, args.splits):
+        options = [f'randomness.seed={seed}'] + [
             f'{loader}.dataset.{key}={value}'
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader')
@@ -258,13 +292,15 @@ def main() -> None:
                 f'train_cfg.max_epochs={args.epochs}',
                 f'param_scheduler.0.end={args.epochs}'
             ]
-        split_dir = args.work_dir.resolve() / f'split{split}'
+        split_dir = seed_dirs[seed] / f'split{split}'
+        label = f'seed {seed} split {split}' if len(
+            args.seeds) > 1 else f'split {split}'
         for config in configs:
             run_dir = split_dir / config
             if args.reuse and list(run_dir.glob('test/*/*.json')):
-                metrics = run_results(run_dir)
+                metrics = dict(run_results(run_dir), split=split)
                 results[config].append(metrics)
-                print(f'split {split} {config}: reused {run_dir}')
+                print(f'{label} {config}: reused {run_dir}')
                 continue
             extra = []
             if config in RUS_CONFIGS:
@@ -278,10 +314,11 @@ def main() -> None:
                 f'{results[stage1][-1]["best"]}'
                 for modality, stage1 in stages.get(config, {}).items()
             ]
-            metrics = train_and_test(config, run_dir, options + extra)
+            metrics = dict(
+                train_and_test(config, run_dir, options + extra), split=split)
             results[config].append(metrics)
             print(
-                f'split {split} {config}: Top-1 '
+                f'{label} {config}: Top-1 '
                 f'{100 * metrics["acc/top1"]:.2f} Mean-1 '
                 f'{100 * metrics["acc/mean1"]:.2f} step '
                 f'{metrics["step_seconds"]:.3f} s',
@@ -296,12 +333,12 @@ def main() -> None:
     ]
     epochs = args.epochs or 'the configs\' schedule of'
     print(f'\nsynthetic Drive&Act test split(s) '
-          f'{",".join(map(str, args.splits))}, {epochs} epochs, seed '
-          f'{args.seed}:\n' + to_markdown(rows))
+          f'{",".join(map(str, args.splits))}, {epochs} epochs, seed(s) '
+          f'{", ".join(map(str, args.seeds))}:\n' + to_markdown(rows))
     if args.paired:
-        split_dirs = [
-            args.work_dir.resolve() / f'split{split}' for split in args.splits
-        ]
+        split_dirs = [[
+            seed_dir / f'split{split}' for seed_dir in seed_dirs.values()
+        ] for split in args.splits]
         print('\npaired differences, mean over the splits, 95% paired '
               'bootstrap over the test clips (2000 resamples):\n' +
               to_markdown(paired_rows(args.paired, split_dirs)))

@@ -32,11 +32,15 @@ def paired_bootstrap(splits: Sequence[Dict[str, np.ndarray]],
     for both models, so the interval reflects only how they differ on the
     same clips), computes both models' Top-1 and Mean-1 per split and
     averages the differences over the splits, as the benchmark averages
-    its metrics.
+    its metrics. Runs of several training seeds on one split are scored on
+    the same draw of its clips and averaged: the interval then covers the
+    test clips' sampling, with the seeds' variation averaged down, never
+    counting a clip once per seed.
 
     Args:
-        splits (Sequence[dict]): One dict per split with ``labels``,
-            ``predicted_a`` and ``predicted_b``, each (S_split,) int.
+        splits (Sequence[dict]): One dict per split with ``labels``
+            (S_split,) int and ``predicted_a`` and ``predicted_b``, each
+            (S_split,) int or (R, S_split) for R training seeds.
         resamples (int): Bootstrap resamples. Defaults to 2000.
         seed (int): Seed of the resampling. Defaults to 0.
         level (float): Coverage of the percentile interval. Defaults to
@@ -49,20 +53,29 @@ def paired_bootstrap(splits: Sequence[Dict[str, np.ndarray]],
     """
     for index, split in enumerate(splits):
         sizes = {
-            key: len(split[key])
+            key: np.shape(split[key])[-1]
             for key in ('labels', 'predicted_a', 'predicted_b')
         }
         if len(set(sizes.values())) != 1:
             raise ValueError(f'split {index}: labels and predictions differ '
                              f'in length: {sizes}')
 
+    def seed_mean(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+        return np.mean([
+            top1_and_mean1(labels, seed_predicted)
+            for seed_predicted in np.atleast_2d(predicted)
+        ],
+                       axis=0)
+
     def differences(draws: Sequence[np.ndarray]) -> np.ndarray:
         per_split = []
         for split, draw in zip(splits, draws):
             labels = split['labels'][draw]
-            metrics_a = top1_and_mean1(labels, split['predicted_a'][draw])
-            metrics_b = top1_and_mean1(labels, split['predicted_b'][draw])
-            per_split.append(np.subtract(metrics_b, metrics_a))
+            metrics_a = seed_mean(labels,
+                                  np.atleast_2d(split['predicted_a'])[:, draw])
+            metrics_b = seed_mean(labels,
+                                  np.atleast_2d(split['predicted_b'])[:, draw])
+            per_split.append(metrics_b - metrics_a)
         return np.mean(per_split, axis=0)  # (2,): Top-1, Mean-1
 
     estimate = differences([np.arange(len(s['labels'])) for s in splits])

@@ -66,3 +66,38 @@ def test_mismatched_lengths_name_the_split():
                 predicted_a=np.zeros(2),
                 predicted_b=np.zeros(3))
         ])
+
+
+def test_seeds_are_averaged_on_the_same_clips_by_hand():
+    # A's two seeds: 2/4 and 4/4 right (0.75); B's: 4/4 and 3/4 (0.875)
+    labels = np.array([0, 1, 0, 1])
+    diff = paired_bootstrap([
+        dict(
+            labels=labels,
+            predicted_a=np.array([[0, 0, 0, 0], [0, 1, 0, 1]]),
+            predicted_b=np.array([[0, 1, 0, 1], [0, 1, 0, 0]]))
+    ],
+                            resamples=200)
+    assert diff['top1_diff'] == pytest.approx(0.125)
+    assert diff['clips'] == 4
+
+
+def test_a_seed_repeated_is_one_seed_not_twice_the_clips():
+    """Scoring every seed on one draw of the clips: the same run twice gives
+    the same interval as once (pooling seeds as extra clips would narrow
+    it)."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, 60)
+    predicted_a, predicted_b = rng.integers(0, 4, (2, 60))
+    once = paired_bootstrap([
+        dict(labels=labels, predicted_a=predicted_a, predicted_b=predicted_b)
+    ],
+                            resamples=300)
+    twice = paired_bootstrap([
+        dict(
+            labels=labels,
+            predicted_a=np.stack([predicted_a] * 2),
+            predicted_b=np.stack([predicted_b] * 2))
+    ],
+                             resamples=300)
+    assert twice == pytest.approx(once)
