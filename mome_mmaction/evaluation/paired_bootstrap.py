@@ -60,22 +60,20 @@ def paired_bootstrap(splits: Sequence[Dict[str, np.ndarray]],
             raise ValueError(f'split {index}: labels and predictions differ '
                              f'in length: {sizes}')
 
+    # (R, S_split) per model: one row per training seed
+    seeds_a = [np.atleast_2d(split['predicted_a']) for split in splits]
+    seeds_b = [np.atleast_2d(split['predicted_b']) for split in splits]
+
     def seed_mean(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-        return np.mean([
-            top1_and_mean1(labels, seed_predicted)
-            for seed_predicted in np.atleast_2d(predicted)
-        ],
+        return np.mean([top1_and_mean1(labels, row) for row in predicted],
                        axis=0)
 
     def differences(draws: Sequence[np.ndarray]) -> np.ndarray:
         per_split = []
-        for split, draw in zip(splits, draws):
+        for split, a, b, draw in zip(splits, seeds_a, seeds_b, draws):
             labels = split['labels'][draw]
-            metrics_a = seed_mean(labels,
-                                  np.atleast_2d(split['predicted_a'])[:, draw])
-            metrics_b = seed_mean(labels,
-                                  np.atleast_2d(split['predicted_b'])[:, draw])
-            per_split.append(metrics_b - metrics_a)
+            per_split.append(
+                seed_mean(labels, b[:, draw]) - seed_mean(labels, a[:, draw]))
         return np.mean(per_split, axis=0)  # (2,): Top-1, Mean-1
 
     estimate = differences([np.arange(len(s['labels'])) for s in splits])
