@@ -2,7 +2,8 @@ from .gate_ablation import (expert_probabilities, gate_ablation_top1,
                             weighted_probabilities, working_experts)
 from .gate_report import (CHUNK_KEYS, confusion_matrix, per_class_table,
                           per_condition_table, prediction_conditions,
-                          predictions_to_arrays, write_gate_report)
+                          predictions_to_arrays, recorded_conditions,
+                          write_gate_report)
 from .metrics import GateWeightMetric
 from .paired_bootstrap import paired_bootstrap, top1_and_mean1
 from .paper_results import PAPER_MOME_HTL_SPLIT0, PAPER_RESULTS, PaperResult
@@ -16,7 +17,7 @@ __all__ = [
     'PAPER_MOME_HTL_SPLIT0', 'PAPER_RESULTS', 'PaperResult',
     'newest_test_metrics', 'paired_bootstrap', 'per_class_table',
     'per_condition_table', 'prediction_conditions', 'predictions_to_arrays',
-    'read_split_metrics', 'report_rows', 'summarize_run', 'to_markdown',
-    'top1_and_mean1', 'weighted_probabilities', 'working_experts', 'write_csv',
-    'write_gate_report'
+    'read_split_metrics', 'recorded_conditions', 'report_rows',
+    'summarize_run', 'to_markdown', 'top1_and_mean1', 'weighted_probabilities',
+    'working_experts', 'write_csv', 'write_gate_report'
 ]

@@ -3,6 +3,7 @@ import numpy as np
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from ..datasets.synthetic import synthetic_conditions
 from .split_report import to_markdown, write_csv
 
 
@@ -99,6 +100,16 @@ def prediction_conditions(predictions: Sequence[Dict],
                            'metadata of the sensing conditions')
         conditions.append(chunk_conditions[key])
     return conditions
+
+
+def recorded_conditions(samples: Sequence[Dict],
+                        data_root: str) -> Optional[List[str]]:
+    """:func:`prediction_conditions` of the samples where ``data_root`` is
+    synthetic data, which records each chunk's sensing condition (its
+    ``synthetic_driveact.json``); None for any other data."""
+    if not (Path(data_root) / 'synthetic_driveact.json').is_file():
+        return None
+    return prediction_conditions(samples, synthetic_conditions(data_root))
 
 
 def per_condition_table(arrays: Dict[str,

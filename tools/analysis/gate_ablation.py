@@ -16,13 +16,10 @@ what a gate that knows which camera fails would give.
 import argparse
 import torch
 from mmengine.runner import Runner
-from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
-from mome_mmaction.datasets.synthetic import synthetic_conditions
-from mome_mmaction.evaluation import (gate_ablation_top1,
-                                      prediction_conditions, to_markdown,
-                                      working_experts)
+from mome_mmaction.evaluation import (gate_ablation_top1, recorded_conditions,
+                                      to_markdown, working_experts)
 from mome_mmaction.models.heads import LateFusionHead, TokenVotingGateHead
 from mome_mmaction.utils.tool_config import (add_config_arguments,
                                              config_from_args)
@@ -62,12 +59,9 @@ def main() -> None:
             labels += [int(s.gt_label.reshape(-1)[0]) for s in samples]
             metainfo += [s.metainfo for s in samples]
     dataset = loader.dataset
-    working = None
-    if (Path(dataset.data_root) / 'synthetic_driveact.json').is_file():
-        conditions = prediction_conditions(
-            metainfo, synthetic_conditions(dataset.data_root))
-        working = working_experts(
-            conditions, [dataset.modalities[m] for m in model.modalities])
+    conditions = recorded_conditions(metainfo, dataset.data_root)
+    working = None if conditions is None else working_experts(
+        conditions, [dataset.modalities[m] for m in model.modalities])
     results = gate_ablation_top1(head, torch.cat(outputs),
                                  torch.tensor(labels), model.modalities,
                                  working)

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import mome_mmaction  # noqa: F401  (stack fixes, registries)
 from mome_mmaction.datasets import DRIVEACT_MIDLEVEL_CLASSES
-from mome_mmaction.datasets.synthetic import synthetic_conditions
-from mome_mmaction.evaluation import prediction_conditions, write_gate_report
+from mome_mmaction.evaluation import recorded_conditions, write_gate_report
 from mome_mmaction.evaluation.robustness import evaluate_case
 from mome_mmaction.utils import load_pickle_safely
 from mome_mmaction.utils.tool_config import (add_config_arguments,
@@ -57,11 +56,8 @@ def main() -> None:
         cfg.test_dataloader.dataset.get('classes')
         or DRIVEACT_MIDLEVEL_CLASSES)
     predictions = load_pickle_safely(str(dump_file))
-    data_root = Path(cfg.test_dataloader.dataset.get('data_root', ''))
-    conditions = None
-    if (data_root / 'synthetic_driveact.json').is_file():
-        conditions = prediction_conditions(predictions,
-                                           synthetic_conditions(data_root))
+    conditions = recorded_conditions(
+        predictions, cfg.test_dataloader.dataset.get('data_root', ''))
     files = write_gate_report(predictions, classes,
                               tuple(cfg.model.modalities), out_dir, conditions,
                               args.plot_format)
