@@ -66,6 +66,19 @@ class TokenVotingGateHead(BaseFusionHead):
       warms a router up (Nie et al. 2021, "Dense-to-sparse gate for
       mixture-of-experts"), so every expert gets the same gradient while
       the gate has nothing to go on;
+    - ``gate_responsibility_weight`` > 0: the gate is also taught, by
+      cross-entropy, each expert's responsibility for the label,
+      ``r_n = p_n(y) / sum_m p_m(y)`` with ``p_n(y)`` the probability the
+      expert's token alone gives the true class through the shared
+      classifier (the posterior the gating network of Jacobs, Jordan,
+      Nowlan and Hinton, Neural Computation 1991, "Adaptive mixtures of
+      local experts", is fit to; here under a uniform prior, so the gate's
+      early favourite is not reinforced), logged as
+      ``loss_gate_responsibility``. The target is detached and the gate
+      reads detached tokens for it, so the term trains the gate alone: it
+      gives the gate a direct signal of which camera is right on each clip
+      (a failing one is not) instead of the weak one ``loss_cls`` sends
+      through the fused token;
     - ``gate_token_norm=False``: the joint gate reads the raw tokens, as
       the paper writes ``Gate([T_1; ...; T_N])`` (True: a shared LayerNorm
       first, which hides each token's scale);
@@ -108,6 +121,8 @@ class TokenVotingGateHead(BaseFusionHead):
             Defaults to 0 (off).
         gate_warmup_iters (int): Training forward passes with uniform gate
             weights. Defaults to 0 (off).
+        gate_responsibility_weight (float): Weight of
+            ``loss_gate_responsibility``. Defaults to 0 (off).
         fused_loss_to_experts (bool): Whether ``loss_cls`` reaches the
             experts. Defaults to True (the paper).
         **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
@@ -131,6 +146,7 @@ class TokenVotingGateHead(BaseFusionHead):
                  expert_loss_weight: float = 0.,
                  gate_balance_weight: float = 0.,
                  gate_warmup_iters: int = 0,
+                 gate_responsibility_weight: float = 0.,
                  fused_loss_to_experts: bool = True,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, num_experts, **kwargs)
@@ -153,6 +169,7 @@ class TokenVotingGateHead(BaseFusionHead):
         self.expert_loss_weight = expert_loss_weight
         self.gate_balance_weight = gate_balance_weight
         self.gate_warmup_iters = gate_warmup_iters
+        self.gate_responsibility_weight = gate_responsibility_weight
         self.fused_loss_to_experts = fused_loss_to_experts
         if gate_warmup_iters > 0:
             self.register_buffer('gate_warmup_steps',
@@ -300,6 +317,46 @@ class TokenVotingGateHead(BaseFusionHead):
         online = modality_mask.to(per_expert.dtype)
         return (per_expert * online).sum() / online.sum()
 
+    def gate_responsibility_loss(
+            self,
+            expert_outputs: torch.Tensor,
+            data_samples: SampleList,
+            modality_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Cross-entropy of the gate weights against the experts'
+        responsibilities for the label (see the class docstring).
+
+        Args:
+            expert_outputs (torch.Tensor): Shape (B, N, C); B may be
+                ``len(data_samples) * num_clips`` (sample-major).
+            data_samples (list[ActionDataSample]): Samples with ``gt_label``
+                (class indices or soft labels).
+            modality_mask (torch.Tensor, optional): (B, N) bool, True =
+                online; an offline expert has responsibility 0 and weight 0.
+
+        Returns:
+            torch.Tensor: Scalar, float32, ``-mean_b sum_n r_bn log w_bn``;
+            its gradient reaches the gate's parameters only.
+        """
+        tokens = expert_outputs.detach()
+        with torch.no_grad():
+            probs = F.softmax(self.expert_logits(tokens).float(), dim=-1)
+            labels = torch.stack([sample.gt_label for sample in data_samples
+                                  ]).to(probs.device)
+            if labels.dim() == 2 and labels.shape[1] == 1:
+                labels = F.one_hot(labels[:, 0], self.num_classes)
+            labels = labels.float().repeat_interleave(
+                probs.shape[0] // len(labels), 0)  # (B, K)
+            label_probs = (probs * labels.unsqueeze(1)).sum(-1)  # (B, N)
+            if modality_mask is not None:
+                label_probs = label_probs * modality_mask
+            responsibility = label_probs / label_probs.sum(
+                1, keepdim=True).clamp_min(1e-12)
+        scores = self.gate_scores(tokens, modality_mask=modality_mask).float()
+        if modality_mask is not None:
+            scores = scores.masked_fill(~modality_mask, float('-inf'))
+        log_weights = F.log_softmax(scores, dim=1).clamp_min(-1e4)
+        return -(responsibility * log_weights).sum(1).mean()
+
     @staticmethod
     def gate_importance_loss(gate_weights: torch.Tensor) -> torch.Tensor:
         """Shazeer et al.'s importance loss: the squared coefficient of
@@ -326,8 +383,8 @@ class TokenVotingGateHead(BaseFusionHead):
         Returns:
             dict[str, torch.Tensor]: ``loss_cls``, top-k accuracies,
             ``gate_entropy`` (mean entropy of the gate weights, logged only)
-            and, when their weights are set, ``loss_expert_cls`` and
-            ``loss_gate_balance``.
+            and, when their weights are set, ``loss_expert_cls``,
+            ``loss_gate_balance`` and ``loss_gate_responsibility``.
         """
         logits, gate_weights = self(
             feats if self.fused_loss_to_experts else feats.detach(), **kwargs)
@@ -341,6 +398,11 @@ class TokenVotingGateHead(BaseFusionHead):
         if self.gate_balance_weight > 0:
             losses['loss_gate_balance'] = self.gate_balance_weight * \
                 self.gate_importance_loss(gate_weights)
+        if self.gate_responsibility_weight > 0:
+            losses['loss_gate_responsibility'] = \
+                self.gate_responsibility_weight * \
+                self.gate_responsibility_loss(
+                    feats, data_samples, kwargs.get('modality_mask'))
         if self.training and self.gate_warmup_iters > 0:
             self.gate_warmup_steps += 1
         return losses

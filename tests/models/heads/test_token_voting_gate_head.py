@@ -275,6 +275,66 @@ def test_expert_classification_loss_by_hand():
     assert 'loss_expert_cls' not in build_head().loss(expert_outputs, samples)
 
 
+def test_gate_responsibility_loss_by_hand():
+    """Label 0; the experts' own p(y=0) are 4/8, 1/5 and 1/20, so their
+    responsibilities are (2/3, 4/15, 1/15); gate weights (1/4, 1/4, 1/2)
+    give -(2/3 + 4/15) ln(1/4) - 1/15 ln(1/2) = 29/15 ln 2."""
+    head = one_hot_classifier(build_head(gate_responsibility_weight=0.5))
+    with torch.no_grad():
+        head.gate[-1].weight.zero_()
+        head.gate[-1].bias.copy_(torch.tensor([1., 1., 2.]).log())
+    expert_outputs = torch.zeros(1, 3, 8)
+    expert_outputs[0, 0, 0] = torch.tensor(4.).log()
+    expert_outputs[0, 2, 4] = torch.tensor(16.).log()
+    samples = labelled_samples([0])
+    ln2 = torch.log(torch.tensor(2.))
+    torch.testing.assert_close(
+        head.gate_responsibility_loss(expert_outputs, samples), 29 / 15 * ln2)
+    # Offline expert 2: responsibilities (5/7, 2/7, 0), weights (1/2, 1/2).
+    mask = torch.tensor([[True, True, False]])
+    torch.testing.assert_close(
+        head.gate_responsibility_loss(expert_outputs, samples, mask), ln2)
+    # Weighted in loss(); its gradient reaches the gate alone.
+    head.train()
+    expert_outputs.requires_grad_()
+    losses = head.loss(expert_outputs, samples)
+    torch.testing.assert_close(losses['loss_gate_responsibility'],
+                               0.5 * 29 / 15 * ln2)
+    losses['loss_gate_responsibility'].backward()
+    assert expert_outputs.grad is None
+    assert head.classifier.weight.grad is None
+    assert head.gate[-1].bias.grad.abs().sum() > 0
+    assert 'loss_gate_responsibility' not in build_head().loss(
+        expert_outputs, samples)
+
+
+def test_gate_responsibility_loss_moves_weight_to_the_right_expert():
+    """Trained on its loss alone, the gate learns which expert is right
+    (expert 0 when token feature 5 is positive, expert 1 otherwise): its
+    weight goes to the responsibility e^5 / (e^5 + 4) / (that + 2/5)."""
+    head = one_hot_classifier(build_head(gate_responsibility_weight=1.))
+    head.train()
+    optimizer = torch.optim.Adam(head.gate.parameters(), lr=0.05)
+    torch.manual_seed(1)
+    labels = torch.randint(5, (32, ))
+    right = torch.randint(2, (32, ))  # which expert's token is confident
+    expert_outputs = torch.zeros(32, 3, 8)
+    expert_outputs[torch.arange(32), right, labels] = 5.
+    expert_outputs[:, :, 5] = (1 - 2 * right.float())[:, None]
+    samples = labelled_samples(labels.tolist())
+    for _ in range(100):
+        optimizer.zero_grad()
+        head.gate_responsibility_loss(expert_outputs, samples).backward()
+        optimizer.step()
+    _, weights = head.eval()(expert_outputs)
+    right_prob = torch.tensor(5.).exp() / (torch.tensor(5.).exp() + 4)
+    torch.testing.assert_close(
+        weights[torch.arange(32), right],
+        (right_prob / (right_prob + 0.4)).expand(32),
+        atol=0.01,
+        rtol=0)
+
+
 def test_gate_importance_loss_by_hand():
     # importance (sum over the batch) = (2, 0): mean 1, variance 1 -> CV^2 1
     one_hot = torch.tensor([[1., 0.], [1., 0.]])
