@@ -78,7 +78,11 @@ class TokenVotingGateHead(BaseFusionHead):
       reads detached tokens for it, so the term trains the gate alone: it
       gives the gate a direct signal of which camera is right on each clip
       (a failing one is not) instead of the weak one ``loss_cls`` sends
-      through the fused token;
+      through the fused token. ``gate_responsibility_temperature`` T < 1
+      sharpens the target, ``r_n ~ p_n(y)^(1/T)`` (the tempered posterior
+      of deterministic-annealing EM, Ueda and Nakano, Neural Networks
+      1998): while the experts are weak every ``p_n(y)`` is small and the
+      plain ratio stays near uniform;
     - ``gate_token_norm=False``: the joint gate reads the raw tokens, as
       the paper writes ``Gate([T_1; ...; T_N])`` (True: a shared LayerNorm
       first, which hides each token's scale);
@@ -123,6 +127,8 @@ class TokenVotingGateHead(BaseFusionHead):
             weights. Defaults to 0 (off).
         gate_responsibility_weight (float): Weight of
             ``loss_gate_responsibility``. Defaults to 0 (off).
+        gate_responsibility_temperature (float): Temperature T > 0 of the
+            responsibilities. Defaults to 1.
         fused_loss_to_experts (bool): Whether ``loss_cls`` reaches the
             experts. Defaults to True (the paper).
         **kwargs: :class:`BaseFusionHead` arguments (``loss_cls``,
@@ -147,6 +153,7 @@ class TokenVotingGateHead(BaseFusionHead):
                  gate_balance_weight: float = 0.,
                  gate_warmup_iters: int = 0,
                  gate_responsibility_weight: float = 0.,
+                 gate_responsibility_temperature: float = 1.,
                  fused_loss_to_experts: bool = True,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, num_experts, **kwargs)
@@ -159,6 +166,10 @@ class TokenVotingGateHead(BaseFusionHead):
                 f'{type(self).__name__}: fused_loss_to_experts=False needs '
                 'expert_loss_weight > 0, or the experts learn nothing, got '
                 f'expert_loss_weight={expert_loss_weight}')
+        if gate_responsibility_temperature <= 0:
+            raise ValueError(
+                f'{type(self).__name__}: gate_responsibility_temperature '
+                f'must be > 0, got {gate_responsibility_temperature}')
         self.gate_type = gate_type
         self.gate_channels = gate_channels or max(in_channels // 4, 1)
         self.mlp_channels = in_channels if mlp_channels is None \
@@ -170,6 +181,7 @@ class TokenVotingGateHead(BaseFusionHead):
         self.gate_balance_weight = gate_balance_weight
         self.gate_warmup_iters = gate_warmup_iters
         self.gate_responsibility_weight = gate_responsibility_weight
+        self.gate_responsibility_temperature = gate_responsibility_temperature
         self.fused_loss_to_experts = fused_loss_to_experts
         if gate_warmup_iters > 0:
             self.register_buffer('gate_warmup_steps',
@@ -346,11 +358,13 @@ class TokenVotingGateHead(BaseFusionHead):
                 labels = F.one_hot(labels[:, 0], self.num_classes)
             labels = labels.float().repeat_interleave(
                 probs.shape[0] // len(labels), 0)  # (B, K)
-            label_probs = (probs * labels.unsqueeze(1)).sum(-1)  # (B, N)
+            # log p_n(y) / T, (B, N); softmax over N = p_n(y)^(1/T) / sum
+            log_label_probs = (probs * labels.unsqueeze(1)).sum(-1).clamp_min(
+                1e-12).log() / self.gate_responsibility_temperature
             if modality_mask is not None:
-                label_probs = label_probs * modality_mask
-            responsibility = label_probs / label_probs.sum(
-                1, keepdim=True).clamp_min(1e-12)
+                log_label_probs = log_label_probs.masked_fill(
+                    ~modality_mask, float('-inf'))
+            responsibility = F.softmax(log_label_probs, dim=1)
         scores = self.gate_scores(tokens, modality_mask=modality_mask).float()
         if modality_mask is not None:
             scores = scores.masked_fill(~modality_mask, float('-inf'))

@@ -306,6 +306,13 @@ def test_gate_responsibility_loss_by_hand():
     assert head.gate[-1].bias.grad.abs().sum() > 0
     assert 'loss_gate_responsibility' not in build_head().loss(
         expert_outputs, samples)
+    # Temperature 1/2 squares p_n(y): (1/4, 1/25, 1/400) -> (100, 16, 1) / 117
+    head.gate_responsibility_temperature = 0.5
+    torch.testing.assert_close(
+        head.gate_responsibility_loss(expert_outputs, samples),
+        (116 * 2 + 1) / 117 * ln2)
+    with pytest.raises(ValueError, match='temperature must be > 0'):
+        build_head(gate_responsibility_temperature=0.)
 
 
 def test_gate_responsibility_loss_moves_weight_to_the_right_expert():
