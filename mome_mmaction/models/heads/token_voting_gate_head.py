@@ -329,11 +329,11 @@ class TokenVotingGateHead(BaseFusionHead):
         online = modality_mask.to(per_expert.dtype)
         return (per_expert * online).sum() / online.sum()
 
-    def gate_responsibility_loss(
-            self,
-            expert_outputs: torch.Tensor,
-            data_samples: SampleList,
-            modality_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def gate_responsibility_loss(self,
+                                 expert_outputs: torch.Tensor,
+                                 data_samples: SampleList,
+                                 modality_mask: Optional[torch.Tensor] = None
+                                 ) -> torch.Tensor:
         """Cross-entropy of the gate weights against the experts'
         responsibilities for the label (see the class docstring).
 
@@ -352,12 +352,12 @@ class TokenVotingGateHead(BaseFusionHead):
         tokens = expert_outputs.detach()
         with torch.no_grad():
             probs = F.softmax(self.expert_logits(tokens).float(), dim=-1)
-            labels = torch.stack([sample.gt_label for sample in data_samples
-                                  ]).to(probs.device)
+            labels = torch.stack([sample.gt_label
+                                  for sample in data_samples]).to(probs.device)
             if labels.dim() == 2 and labels.shape[1] == 1:
                 labels = F.one_hot(labels[:, 0], self.num_classes)
-            labels = labels.float().repeat_interleave(
-                probs.shape[0] // len(labels), 0)  # (B, K)
+            labels = labels.float().repeat_interleave(probs.shape[0] //
+                                                      len(labels), 0)  # (B, K)
             # log p_n(y) / T, (B, N); softmax over N = p_n(y)^(1/T) / sum
             log_label_probs = (probs * labels.unsqueeze(1)).sum(-1).clamp_min(
                 1e-12).log() / self.gate_responsibility_temperature
