@@ -5,6 +5,7 @@ from mmaction.utils import SampleList
 from torch import nn
 from typing import Dict, Optional, Tuple
 
+from ..utils.class_indices import batch_labels
 from ..utils.modality_mask import check_modality_mask
 from ..utils.sample_weights import attach_sample_weights
 from .base_fusion_head import BaseFusionHead
@@ -314,10 +315,7 @@ class TokenVotingGateHead(BaseFusionHead):
             torch.Tensor: Scalar, float32.
         """
         logits = self.expert_logits(expert_outputs).float()  # (B, N, K)
-        labels = torch.stack([sample.gt_label
-                              for sample in data_samples]).to(logits.device)
-        if labels.dim() == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]  # (B,) class indices, else (B, K) soft
+        labels = batch_labels(data_samples).to(logits.device)
         labels = labels.repeat_interleave(logits.shape[0] // len(labels), 0)
         # (B, N, K) -> (B*N, K) against each sample's label per expert
         per_expert = F.cross_entropy(
@@ -352,10 +350,9 @@ class TokenVotingGateHead(BaseFusionHead):
         tokens = expert_outputs.detach()
         with torch.no_grad():
             probs = F.softmax(self.expert_logits(tokens).float(), dim=-1)
-            labels = torch.stack([sample.gt_label
-                                  for sample in data_samples]).to(probs.device)
-            if labels.dim() == 2 and labels.shape[1] == 1:
-                labels = F.one_hot(labels[:, 0], self.num_classes)
+            labels = batch_labels(data_samples).to(probs.device)
+            if labels.dim() == 1:
+                labels = F.one_hot(labels, self.num_classes)
             labels = labels.float().repeat_interleave(probs.shape[0] //
                                                       len(labels), 0)  # (B, K)
             # log p_n(y) / T, (B, N); softmax over N = p_n(y)^(1/T) / sum

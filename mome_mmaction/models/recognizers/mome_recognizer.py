@@ -9,6 +9,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 from ...utils.modalities import (build_data_preprocessor, check_input_keys,
                                  normalize_modalities)
+from ..utils.class_indices import batch_labels
 from ..utils.modality_mask import check_modality_mask, sample_modality_mask
 from ..utils.token_tap import TokenTap, resolve_blocks
 
@@ -317,7 +318,7 @@ class MoMERecognizer(BaseRecognizer):
             return super().loss(inputs, data_samples, **kwargs)
         expert_outputs, head_kwargs, taps = self.extract_feat(
             inputs, data_samples=data_samples, return_taps=True)
-        token_kwargs = dict(labels=self._token_labels(data_samples))
+        token_kwargs = dict(labels=batch_labels(data_samples))
         if getattr(self.htl_loss, 'requires_cls_scores', False):
             losses, token_kwargs['cls_scores'] = self._head_loss_and_logits(
                 expert_outputs, data_samples, head_kwargs)
@@ -365,16 +366,3 @@ class MoMERecognizer(BaseRecognizer):
                 'but its loss called forward '
                 f'{len(head_logits)} times (expected once)')
         return losses, head_logits[0]
-
-    @staticmethod
-    def _token_labels(data_samples: SampleList) -> torch.Tensor:
-        """Ground-truth labels of the batch.
-
-        Returns:
-            torch.Tensor: (B,) long for class indices, or (B, K) for soft
-            labels (e.g. after mixup).
-        """
-        labels = torch.stack([sample.gt_label for sample in data_samples])
-        if labels.dim() == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        return labels
