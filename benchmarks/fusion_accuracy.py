@@ -32,6 +32,10 @@ for both), from the test predictions each run dumps. With several
 ``--seeds``, seed N's runs go in ``WORK_DIR/seed<N>/`` and every figure is
 the mean over the seeds (the standard deviation is over the splits' seed
 means; the paired interval scores every seed on the same draw of clips).
+``--paired-baseline-dir DIR`` reads each pair's A from another work dir of
+the same seeds and splits (e.g. ``--paired late_fusion_synthetic:
+late_fusion_synthetic`` for one config trained with two pretrained
+experts).
 """
 import argparse
 import itertools
@@ -142,17 +146,22 @@ def predicted_labels(run_dir: Path) -> Dict[str, np.ndarray]:
 
 
 def paired_rows(pairs: List[str],
-                split_dirs: List[List[Path]]) -> List[List[str]]:
+                split_dirs: List[List[Path]],
+                baseline_split_dirs: Optional[List[List[Path]]] = None
+                ) -> List[List[str]]:
     """Table rows of :func:`paired_bootstrap` for each ``A:B`` pair;
-    ``split_dirs`` holds each split's run directories, one per seed."""
+    ``split_dirs`` holds each split's run directories, one per seed. With
+    ``baseline_split_dirs`` (the same layout), A's runs are read there."""
     rows = [['B - A', 'clips', 'Top-1 diff [95% CI]', 'Mean-1 diff [95% CI]']]
+    baseline_split_dirs = baseline_split_dirs or split_dirs
     for pair in pairs:
         config_a, config_b = pair.split(':')
         splits = []
-        for seed_dirs in split_dirs:
+        for seed_dirs, baseline_dirs in zip(split_dirs, baseline_split_dirs):
             run_dirs = [
-                seed_dir / config for seed_dir in seed_dirs
-                for config in (config_a, config_b)
+                run_dir
+                for seed_dir, baseline_dir in zip(seed_dirs, baseline_dirs)
+                for run_dir in (baseline_dir / config_a, seed_dir / config_b)
             ]
             runs = [predicted_labels(run_dir) for run_dir in run_dirs]
             for run_dir, run in zip(run_dirs, runs):
@@ -242,6 +251,12 @@ def main() -> None:
         default=[],
         metavar='A:B',
         help='config pairs for the paired-bootstrap difference B - A')
+    parser.add_argument(
+        '--paired-baseline-dir',
+        type=Path,
+        help='read the A side of --paired from this work dir (the same '
+        'seeds and splits, e.g. the configs trained with another pretrained '
+        'expert); B from --work-dir')
     parser.add_argument('--data-root', type=Path, default=DATA_ROOT)
     parser.add_argument(
         '--work-dir',
@@ -339,9 +354,18 @@ def main() -> None:
         split_dirs = [[
             seed_dir / f'split{split}' for seed_dir in seed_dirs.values()
         ] for split in args.splits]
+        baseline_split_dirs = None
+        if args.paired_baseline_dir:
+            baseline_split_dirs = [[
+                args.paired_baseline_dir.resolve() /
+                seed_dir.relative_to(args.work_dir.resolve()) / f'split{split}'
+                for seed_dir in seed_dirs.values()
+            ] for split in args.splits]
+            print(f'\nA of each pair: {args.paired_baseline_dir}')
         print('\npaired differences, mean over the splits, 95% paired '
               'bootstrap over the test clips (2000 resamples):\n' +
-              to_markdown(paired_rows(args.paired, split_dirs)))
+              to_markdown(
+                  paired_rows(args.paired, split_dirs, baseline_split_dirs)))
 
 
 if __name__ == '__main__':

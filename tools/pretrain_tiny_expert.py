@@ -1,16 +1,18 @@
 """Pretrain the tiny UniFormerV2 expert and export its backbone weights.
 
-Usage: ``python tools/pretrain_tiny_expert.py [--out FILE] [--work-dir DIR]
-[--workers W] [--videos-per-class N] [--val-videos-per-class M]
-[--cfg-options KEY=VALUE ...] [tools/train.py args]``
+Usage: ``python tools/pretrain_tiny_expert.py [--config CONFIG] [--out FILE]
+[--work-dir DIR] [--workers W] [--videos-per-class N]
+[--val-videos-per-class M] [--cfg-options KEY=VALUE ...]
+[tools/train.py args]``
 (``bash tools/pretrain_tiny_expert.sh`` installs everything first).
 
 1. writes, or completes, the generic synthetic motion corpus at the
    config's data root (``data/motion_pretraining``; an existing complete
    corpus is kept, one made with other arguments is refused);
-2. trains ``configs/pretrain/uniformerv2_tiny_motion_pretrain.py`` with
-   ``tools/train.py`` into ``--work-dir`` (default
-   ``work_dirs/uniformerv2_tiny_motion_pretrain``);
+2. trains ``--config`` (default
+   ``configs/pretrain/uniformerv2_tiny_motion_pretrain.py``, stage 1) with
+   ``tools/train.py`` into ``--work-dir`` (default ``work_dirs/<config
+   name>``);
 3. exports the best checkpoint's backbone (``backbone.*`` keys, fp32) to
    ``--out`` (default ``checkpoints/uniformerv2_tiny_motion_pretrain.pth``)
    with ``tools/export_backbone_weights.py``, printing its SHA-256 and size.
@@ -33,11 +35,14 @@ DEFAULT_OUT = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--config',
+        type=Path,
+        default=CONFIG,
+        help='pretraining config (default: stage 1)')
     parser.add_argument('--out', default=DEFAULT_OUT)
     parser.add_argument(
-        '--work-dir',
-        default=f'work_dirs/{CONFIG.stem}',
-        help='training work dir')
+        '--work-dir', help='training work dir (default: work_dirs/<config>)')
     parser.add_argument(
         '--workers', type=int, default=2, help='processes writing the corpus')
     parser.add_argument('--videos-per-class', type=int, default=120)
@@ -60,7 +65,8 @@ def run(*command: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(CONFIG)
+    args.work_dir = args.work_dir or f'work_dirs/{args.config.stem}'
+    cfg = Config.fromfile(args.config)
     cfg_options = ['--cfg-options', *args.cfg_options
                    ] if args.cfg_options else []
     option_parser = argparse.ArgumentParser()
@@ -80,7 +86,7 @@ def main() -> None:
         f'{corpus["skipped"]} existing',
         flush=True)
     run(
-        str(REPO_ROOT / 'tools/train.py'), str(CONFIG), '--work-dir',
+        str(REPO_ROOT / 'tools/train.py'), str(args.config), '--work-dir',
         args.work_dir, *args.train_args, *cfg_options)
     run(
         str(REPO_ROOT / 'tools/export_backbone_weights.py'),

@@ -72,6 +72,20 @@ def test_paired_rows_average_the_seeds_of_a_split(tmp_path):
                               [seed_dirs + [tmp_path / 'seed2' / 'split0']])
 
 
+def test_paired_rows_read_a_from_the_baseline_dirs(tmp_path):
+    """The same config trained with two pretrained experts: A (late, 2/4)
+    from the baseline work dir, B (late, 4/4) from this one: +50."""
+    benchmark = load_benchmark('fusion_accuracy')
+    labels = [0, 1, 2, 0]
+    write_predictions(tmp_path / 'old' / 'split0' / 'late', labels,
+                      [0, 0, 0, 0])
+    write_predictions(tmp_path / 'new' / 'split0' / 'late', labels, labels)
+    header, row = benchmark.paired_rows(['late:late'],
+                                        [[tmp_path / 'new' / 'split0']],
+                                        [[tmp_path / 'old' / 'split0']])
+    assert row[2].startswith('+50.00 [')
+
+
 def test_figures_are_each_splits_mean_over_its_seeds():
     benchmark = load_benchmark('fusion_accuracy')
     results = [
