@@ -14,8 +14,8 @@ Usage: ``python tools/pretrain_tiny_expert.py [--config CONFIG] [--out FILE]
    ``tools/train.py`` into ``--work-dir`` (default ``work_dirs/<config
    name>``);
 3. exports the best checkpoint's backbone (``backbone.*`` keys, fp32) to
-   ``--out`` (default ``checkpoints/uniformerv2_tiny_motion_pretrain.pth``)
-   with ``tools/export_backbone_weights.py``, printing its SHA-256 and size.
+   ``--out`` (default: the config's ``backbone_export``) with
+   ``tools/export_backbone_weights.py``, printing its SHA-256 and size.
 
 Paths are relative to the current folder, as in MMAction2's tools.
 """
@@ -30,7 +30,6 @@ from mome_mmaction.evaluation import best_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
-DEFAULT_OUT = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,7 +39,10 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         default=CONFIG,
         help='pretraining config (default: stage 1)')
-    parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument(
+        '--out',
+        help="backbone weights file (default: the config's "
+        'backbone_export)')
     parser.add_argument(
         '--work-dir', help='training work dir (default: work_dirs/<config>)')
     parser.add_argument(
@@ -73,6 +75,10 @@ def main() -> None:
     option_parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={})
     cfg.merge_from_dict(option_parser.parse_args(cfg_options).cfg_options)
+    args.out = args.out or cfg.get('backbone_export')
+    if not args.out:
+        raise SystemExit(f'{args.config} sets no backbone_export: give --out '
+                         'FILE, where the backbone weights go')
     data_root = Path(cfg.train_dataloader.dataset.ann_file).parent
     print(f'[pretrain] corpus {data_root}', flush=True)
     corpus = make_motion_pretraining(

@@ -41,6 +41,9 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(save_best='acc/top1', rule='greater', max_keep_ckpts=1))
 randomness = dict(seed=0)
+# Where tools/pretrain_tiny_expert.py exports the best checkpoint's backbone:
+# the shipped tiny expert (configs/_base_/models/tiny_pretrained_expert.py).
+backbone_export = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
 # From scratch: this run makes the tiny expert's checkpoint.
 model = dict(
     backbone=dict(init_cfg=[

@@ -11,6 +11,9 @@ _base_ = ['./uniformerv2_tiny_motion_pretrain.py']
 
 # Stage 1's backbone weights, as tools/pretrain_tiny_expert.py exports them.
 stage1_checkpoint = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
+# Where tools/pretrain_tiny_expert.py exports this stage's backbone.
+backbone_export = ('work_dirs/uniformerv2_tiny_motion_pretrain_continued/'
+                   'backbone.pth')
 model = dict(
     backbone=dict(init_cfg=[
         dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),

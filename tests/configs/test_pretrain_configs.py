@@ -8,6 +8,10 @@ from mome_mmaction.datasets.synthetic import MOTION_PRETRAINING_CLASSES
 from tests.conftest import REPO_ROOT
 
 CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
+STAGE2 = (
+    REPO_ROOT /
+    'configs/pretrain/uniformerv2_tiny_motion_pretrain_continued.py')
+SHIPPED = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
 MODEL_BASE = REPO_ROOT / 'configs/_base_/models/uniformerv2_tiny_p16_w128.py'
 
 
@@ -49,6 +53,33 @@ def test_pretraining_matches_the_corpus_and_the_shared_backbone():
         ]
         assert sample_frames.clip_len == backbone.t_size
     assert cfg.default_hooks.checkpoint.save_best == 'acc/top1'
+
+
+def test_stage_two_continues_stage_one_and_one_stage_makes_the_shipped_file():
+    stage1, stage2 = Config.fromfile(CONFIG), Config.fromfile(STAGE2)
+    *fresh_init, pretrained = stage2.model.backbone.init_cfg
+    assert fresh_init == stage1.model.backbone.init_cfg
+    assert (pretrained.type, pretrained.prefix) == ('Pretrained', 'backbone.')
+    # Stage 2 reads exactly the file stage 1 exports.
+    assert pretrained.checkpoint == stage1.backbone_export
+    # One stage exports the shipped expert, the other a work_dirs file.
+    exports = sorted([stage1.backbone_export, stage2.backbone_export])
+    assert SHIPPED in exports and exports[0] != exports[1]
+    assert all(
+        export in (SHIPPED, f'work_dirs/{Path(config).stem}/backbone.pth')
+        for config, export in ((CONFIG, stage1.backbone_export),
+                               (STAGE2, stage2.backbone_export)))
+    # Same model, corpus and optimizer: only the start differs.
+    for key in ('train_dataloader', 'val_dataloader', 'optim_wrapper',
+                'param_scheduler', 'train_cfg'):
+        assert stage2[key] == stage1[key], key
+    assert {
+        k: v
+        for k, v in stage2.model.backbone.items() if k != 'init_cfg'
+    } == {
+        k: v
+        for k, v in stage1.model.backbone.items() if k != 'init_cfg'
+    }
 
 
 def test_pretraining_trains_on_a_mini_corpus(motion_pretraining_root,

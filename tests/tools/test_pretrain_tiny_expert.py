@@ -1,9 +1,14 @@
 """tools/pretrain_tiny_expert.py: corpus, training and export in one go."""
 import hashlib
 import pytest
+import subprocess
+import sys
 import torch
+from mmengine.config import Config
 
-from tests.conftest import run_tool
+from tests.conftest import REPO_ROOT, run_tool
+
+STAGE1 = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
 
 
 @pytest.mark.slow
@@ -21,9 +26,26 @@ def test_pretrains_and_exports_the_backbone(tmp_path):
     assert len((corpus / 'train.txt').read_text().splitlines()) == 72
     work_dir = tmp_path / 'work_dirs' / 'uniformerv2_tiny_motion_pretrain'
     assert (work_dir / 'best_acc_top1_epoch_1.pth').is_file()
-    out = tmp_path / 'checkpoints' / 'uniformerv2_tiny_motion_pretrain.pth'
+    out = tmp_path / Config.fromfile(STAGE1).backbone_export
     weights = torch.load(out, weights_only=True)['state_dict']
     assert weights and all(key.startswith('backbone.') for key in weights)
     assert f'sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}' in (
         result.stdout)
     assert "prefix='backbone.'" in result.stdout
+
+
+def test_refuses_a_config_that_says_not_where_to_export(tmp_path):
+    config = tmp_path / 'no_export.py'
+    config.write_text(f"_base_ = ['{STAGE1}']\nbackbone_export = None\n")
+    result = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'tools/pretrain_tiny_expert.py'), '--config',
+        str(config)
+    ],
+                            cwd=tmp_path,
+                            capture_output=True,
+                            text=True)
+    assert result.returncode != 0
+    assert f'{config} sets no backbone_export: give --out FILE' in (
+        result.stderr)
+    assert not (tmp_path / 'data').exists()  # stopped before the corpus
