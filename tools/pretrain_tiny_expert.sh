@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Usage: bash tools/pretrain_tiny_expert.sh [tools/pretrain_tiny_expert.py args]
-# Installs everything (tools/install.sh), then tools/pretrain_tiny_expert.py:
-# generates the generic synthetic motion corpus if it is missing
-# (data/motion_pretraining), pretrains the tiny UniFormerV2 expert on it
-# (configs/pretrain/uniformerv2_tiny_motion_pretrain.py, CPU) and writes its
-# backbone weights to checkpoints/uniformerv2_tiny_motion_pretrain.pth,
-# printing their SHA-256 and size.
+# Installs everything (tools/install.sh), then reproduces the shipped tiny
+# expert with tools/pretrain_tiny_expert.py in two stages: generates the
+# generic synthetic motion corpus if it is missing (data/motion_pretraining),
+# pretrains the tiny UniFormerV2 from scratch on it
+# (configs/pretrain/uniformerv2_tiny_motion_pretrain.py, CPU; its backbone to
+# work_dirs/uniformerv2_tiny_motion_pretrain/backbone.pth), continues from
+# that backbone (configs/pretrain/uniformerv2_tiny_motion_pretrain_continued.py)
+# and writes the result to checkpoints/uniformerv2_tiny_motion_pretrain.pth,
+# printing each stage's SHA-256 and size. About 70 min on 2 idle cores.
 set -euo pipefail
 . "$(dirname "$0")/install.sh"
 cd "$MOME_ROOT"
-exec python tools/pretrain_tiny_expert.py "$@"
+python tools/pretrain_tiny_expert.py "$@"
+exec python tools/pretrain_tiny_expert.py \
+    --config configs/pretrain/uniformerv2_tiny_motion_pretrain_continued.py "$@"

@@ -2,7 +2,9 @@
 # tiny_pretrained_expert.py) from scratch on the generic synthetic motion
 # corpus, the CPU stand-in for the Kinetics-710 checkpoint of the full-size
 # experts.
-# One command generates the corpus (if missing), trains and exports the
+# Stage 1 of 2: stage 2 (uniformerv2_tiny_motion_pretrain_continued.py)
+# continues from this run's backbone and makes the shipped file. One command
+# generates the corpus (if missing), trains both stages and exports the
 # backbone weights: `bash tools/pretrain_tiny_expert.sh`. By hand:
 #   python tools/data/make_motion_pretraining.py data/motion_pretraining
 #   python tools/train.py configs/pretrain/uniformerv2_tiny_motion_pretrain.py
@@ -42,8 +44,9 @@ default_hooks = dict(
     checkpoint=dict(save_best='acc/top1', rule='greater', max_keep_ckpts=1))
 randomness = dict(seed=0)
 # Where tools/pretrain_tiny_expert.py exports the best checkpoint's backbone:
-# the shipped tiny expert (configs/_base_/models/tiny_pretrained_expert.py).
-backbone_export = 'checkpoints/uniformerv2_tiny_motion_pretrain.pth'
+# stage 2 (uniformerv2_tiny_motion_pretrain_continued.py) starts from it and
+# makes the shipped tiny expert.
+backbone_export = 'work_dirs/uniformerv2_tiny_motion_pretrain/backbone.pth'
 # From scratch: this run makes the tiny expert's checkpoint.
 model = dict(
     backbone=dict(init_cfg=[

@@ -4,9 +4,10 @@
 # 8 frames at 64x64, 16x16 patches (8 x 16 spatio-temporal tokens per block;
 # UniFormerV2-B16: 8 x 196), width 128, 4 blocks of 4 heads, the temporal
 # decoder on every block; 1.7M parameters. Pretrained on the generic
-# synthetic motion corpus by configs/pretrain/
-# uniformerv2_tiny_motion_pretrain.py (`bash tools/pretrain_tiny_expert.sh`
-# reproduces tiny_expert_checkpoint; README, "The pretrained tiny expert").
+# synthetic motion corpus in two stages by configs/pretrain/
+# uniformerv2_tiny_motion_pretrain.py and its _continued.py
+# (`bash tools/pretrain_tiny_expert.sh` reproduces tiny_expert_checkpoint;
+# docs/tiny_expert_and_benchmark.md).
 # Only top-level names, so it combines with any model base: a config puts
 # `backbone=_base_.tiny_expert_backbone` and `in_channels=
 # _base_.tiny_expert_channels` into its model.
