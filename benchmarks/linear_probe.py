@@ -10,7 +10,7 @@ pipeline (centre crop, no augmentation); a multinomial logistic regression
 on the standardized class tokens (full-batch L-BFGS) is fit on the train
 clips, its L2 weight chosen by validation Top-1 from a small grid, and
 scored on the test clips: Top-1 and Mean-1 (mean per-class accuracy, as
-MMAction2's ``mean_class_accuracy``). A stronger expert for the fusion
+MMAction2's ``mean_class_accuracy``; ``top1_and_mean1``). A stronger expert for the fusion
 recipes is one whose probes are higher on every camera.
 
 Example (about 1 min per checkpoint, camera and split on 2 cores)::
@@ -24,7 +24,6 @@ import tempfile
 import torch
 from fusion_accuracy import (DATA_ROOT, MODALITIES, config_file,
                              ensure_synthetic_data)
-from mmaction.evaluation.functional import mean_class_accuracy
 from mmengine.config import Config
 from mmengine.runner import Runner
 from pathlib import Path
@@ -32,7 +31,7 @@ from torch import nn
 from typing import Dict, List, Optional, Tuple
 
 import mome_mmaction  # noqa: F401  (registers our models, fixes the stack)
-from mome_mmaction.evaluation import to_markdown
+from mome_mmaction.evaluation import to_markdown, top1_and_mean1
 
 SUBSETS = ('train', 'val', 'test')
 #: L2 weights of the probe tried; validation Top-1 picks one.
@@ -119,26 +118,22 @@ def probe_accuracy(encoded: Dict[str, Tuple[torch.Tensor, torch.Tensor]],
     mean = train_features.mean(0)
     std = train_features.std(0).clamp_min(1e-6)
 
-    def standardized(subset: str) -> torch.Tensor:
-        return (encoded[subset][0] - mean) / std
+    @torch.no_grad()
+    def accuracy(probe: nn.Linear, subset: str) -> Tuple[float, float]:
+        features, labels = encoded[subset]
+        predicted = probe((features - mean) / std).argmax(1)
+        return top1_and_mean1(labels.numpy(), predicted.numpy())
 
     best = None
     for weight_decay in WEIGHT_DECAYS:
-        probe = fit_probe(
-            standardized('train'), train_labels, num_classes, weight_decay)
-        with torch.no_grad():
-            val_top1 = float(
-                (probe(standardized('val')).argmax(1) == encoded['val'][1]
-                 ).float().mean())
+        probe = fit_probe((train_features - mean) / std, train_labels,
+                          num_classes, weight_decay)
+        val_top1 = accuracy(probe, 'val')[0]
         if best is None or val_top1 > best[0]:
             best = (val_top1, weight_decay, probe)
     _, weight_decay, probe = best
-    with torch.no_grad():
-        scores = probe(standardized('test')).numpy()
-    labels = encoded['test'][1].numpy()
-    top1 = float((scores.argmax(1) == labels).mean())
-    mean1 = mean_class_accuracy(list(scores), list(labels))
-    return 100 * top1, 100 * float(mean1), weight_decay
+    top1, mean1 = accuracy(probe, 'test')
+    return 100 * top1, 100 * mean1, weight_decay
 
 
 def main() -> None:
