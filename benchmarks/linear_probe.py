@@ -10,8 +10,9 @@ pipeline (centre crop, no augmentation); a multinomial logistic regression
 on the standardized class tokens (full-batch L-BFGS) is fit on the train
 clips, its L2 weight chosen by validation Top-1 from a small grid, and
 scored on the test clips: Top-1 and Mean-1 (mean per-class accuracy, as
-MMAction2's ``mean_class_accuracy``; ``top1_and_mean1``). A stronger expert for the fusion
-recipes is one whose probes are higher on every camera.
+MMAction2's ``mean_class_accuracy``; ``top1_and_mean1``). A stronger
+expert for the fusion recipes is one whose probes are higher on every
+camera.
 
 Example (about 1 min per checkpoint, camera and split on 2 cores)::
 
