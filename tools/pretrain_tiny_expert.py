@@ -33,7 +33,10 @@ CONFIG = REPO_ROOT / 'configs/pretrain/uniformerv2_tiny_motion_pretrain.py'
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    # No abbreviations: tools/pretrain_tiny_expert.sh refuses --config, --out
+    # and --work-dir by their full names.
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], allow_abbrev=False)
     parser.add_argument(
         '--config',
         type=Path,

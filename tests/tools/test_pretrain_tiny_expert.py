@@ -49,3 +49,19 @@ def test_refuses_a_config_that_says_not_where_to_export(tmp_path):
     assert f'{config} sets no backbone_export: give --out FILE' in (
         result.stderr)
     assert not (tmp_path / 'data').exists()  # stopped before the corpus
+
+
+@pytest.mark.parametrize('flag',
+                         ['--out', '--out=x.pth', '--work-dir', '--config'])
+def test_two_stage_script_refuses_a_flag_each_stage_sets(tmp_path, flag):
+    """One --out / --work-dir / --config for both stages would send stage 2
+    somewhere other than stage 1's output; refused before installing."""
+    result = subprocess.run(
+        ['bash',
+         str(REPO_ROOT / 'tools/pretrain_tiny_expert.sh'), flag, 'x'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True)
+    assert result.returncode == 2
+    assert f"{flag.split('=')[0]} is set per stage" in result.stderr
+    assert not list(tmp_path.iterdir())
