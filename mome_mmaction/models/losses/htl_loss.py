@@ -77,6 +77,21 @@ class HTLLoss(BaseModule):
     its embeddings over the batch before its invariance term for the same
     reason.
 
+    ``inter_target='predictions'`` (an ablation that departs from the
+    paper, off in its recipe): ``L_inter`` aligns what the experts predict
+    instead of their tokens, each expert's token through the head's shared
+    classifier (``expert_logits`` (B, N, K), passed by
+    :class:`MoMERecognizer` from the head's ``expert_logits``)::
+
+        p_n = softmax(expert_logits[:, n])      over the K classes
+        L_inter = sum_n sum_{k!=n} KL(p_k || p_n) / (N (N-1))
+
+    with ``p_k`` detached when ``detach_teacher`` (each expert learns from
+    the others' current predictions, as in Deep Mutual Learning, Zhang,
+    Xiang, Hospedales and Lu, CVPR 2018). Only the K directions the
+    classifier reads are pulled together; the rest of each token, which the
+    gate also reads, is left free. KL is on the scale of ``L_cls``.
+
     Args:
         num_blocks (int): Number of tapped blocks L per expert (>= 2); the
             last one is the teacher.
@@ -95,6 +110,9 @@ class HTLLoss(BaseModule):
         inter_batch_standardize (bool): Standardize the class tokens per
             channel over the batch before ``L_inter`` (needs a batch of 2
             or more). Defaults to False (the paper).
+        inter_target (str): 'tokens' (the experts' class tokens, the paper)
+            or 'predictions' (their shared classifier's predictions, see
+            above). Defaults to 'tokens'.
         init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
@@ -111,6 +129,7 @@ class HTLLoss(BaseModule):
                  detach_teacher: bool = True,
                  beta_warmup_iters: int = 0,
                  inter_batch_standardize: bool = False,
+                 inter_target: str = 'tokens',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(num_blocks, int) or num_blocks < 2:
@@ -121,10 +140,20 @@ class HTLLoss(BaseModule):
                                      ('intra_cls_teacher', intra_cls_teacher,
                                       ('expert_output', 'last_block')),
                                      ('block_weights', block_weights,
-                                      ('learnable', 'fixed'))):
+                                      ('learnable', 'fixed')),
+                                     ('inter_target', inter_target,
+                                      ('tokens', 'predictions'))):
             if value not in choices:
                 raise ValueError(f'HTLLoss {name} must be one of {choices}, '
                                  f'got {value!r}')
+        if inter_target == 'predictions' and (inter_batch_standardize
+                                              or inter_reduction != 'mean'):
+            raise ValueError(
+                "HTLLoss(inter_target='predictions') takes a KL divergence "
+                'between predictions; inter_batch_standardize and '
+                "inter_reduction apply to inter_target='tokens' only, got "
+                f'inter_batch_standardize={inter_batch_standardize}, '
+                f'inter_reduction={inter_reduction!r}')
         self.num_blocks = num_blocks
         self.alpha = alpha
         self.beta = beta
@@ -133,6 +162,7 @@ class HTLLoss(BaseModule):
         self.detach_teacher = detach_teacher
         self.beta_warmup_iters = beta_warmup_iters
         self.inter_batch_standardize = inter_batch_standardize
+        self.inter_target = inter_target
         if beta_warmup_iters > 0:
             self.register_buffer('beta_warmup_steps',
                                  torch.zeros((), dtype=torch.long))
@@ -140,6 +170,12 @@ class HTLLoss(BaseModule):
         self.block_weight_logits = nn.Parameter(
             torch.zeros(num_blocks -
                         1)) if block_weights == 'learnable' else None
+
+    @property
+    def requires_expert_logits(self) -> bool:
+        """bool: Whether the recognizer must pass ``expert_logits``
+        (``inter_target='predictions'``)."""
+        return self.inter_target == 'predictions'
 
     @property
     def inter_beta(self) -> float:
@@ -231,11 +267,38 @@ class HTLLoss(BaseModule):
         return pair_distances.sum((1, 2)).mean() / (
             num_experts * (num_experts - 1))
 
+    def inter_prediction_divergence(self, expert_logits: torch.Tensor
+                                    ) -> torch.Tensor:
+        """``L_inter`` of ``inter_target='predictions'``: mean over ordered
+        expert pairs (n, k) of ``KL(p_k || p_n)``, averaged over the batch.
+
+        Args:
+            expert_logits (torch.Tensor): Each expert's token through the
+                shared classifier, shape (B, N, K), N >= 2.
+
+        Returns:
+            torch.Tensor: Scalar, float32.
+        """
+        num_experts = expert_logits.shape[1]
+        teachers = [
+            teacher_distribution(
+                logits.detach() if self.detach_teacher else logits)
+            for logits in expert_logits.unbind(1)
+        ]
+        divergences = [
+            softmax_kl_divergence(student, teacher.logits, teacher).mean()
+            for n, student in enumerate(expert_logits.unbind(1))
+            for k, teacher in enumerate(teachers) if k != n
+        ]
+        return torch.stack(divergences).sum() / (
+            num_experts * (num_experts - 1))
+
     def forward(self,
                 block_cls_tokens: Sequence[Sequence[torch.Tensor]],
                 block_st_tokens: Sequence[Sequence[torch.Tensor]],
                 expert_outputs: torch.Tensor,
-                labels: Optional[torch.Tensor] = None
+                labels: Optional[torch.Tensor] = None,
+                expert_logits: Optional[torch.Tensor] = None
                 ) -> Dict[str, torch.Tensor]:
         """Compute the HTL losses.
 
@@ -250,6 +313,9 @@ class HTLLoss(BaseModule):
                 shape (B, N, C).
             labels (torch.Tensor, optional): Unused; accepted for the common
                 expert-loss call contract.
+            expert_logits (torch.Tensor, optional): Each expert's token
+                through the shared classifier, (B, N, K); needed with
+                ``inter_target='predictions'``, unused otherwise.
 
         Returns:
             dict[str, torch.Tensor]: ``loss_htl_intra`` (alpha * L_intra),
@@ -285,8 +351,11 @@ class HTLLoss(BaseModule):
             num_experts * (self.num_blocks - 1))
         losses = dict(loss_htl_intra=self.alpha * intra)
         if num_experts > 1:
-            losses['loss_htl_inter'] = self.inter_beta * \
-                self.inter_expert_distance(expert_outputs)
+            losses['loss_htl_inter'] = self.inter_beta * (
+                self.inter_prediction_divergence(
+                    self._checked_expert_logits(expert_logits, expert_outputs))
+                if self.inter_target == 'predictions' else
+                self.inter_expert_distance(expert_outputs))
         if self.beta_warmup_iters > 0:
             losses['htl_inter_beta'] = torch.tensor(self.inter_beta)
             if self.training:
@@ -294,3 +363,18 @@ class HTLLoss(BaseModule):
         for block_index, weight in enumerate(block_weights.detach(), 1):
             losses[f'htl_block_weight_{block_index}'] = weight
         return losses
+
+    @staticmethod
+    def _checked_expert_logits(expert_logits: Optional[torch.Tensor],
+                               expert_outputs: torch.Tensor) -> torch.Tensor:
+        """``expert_logits``, or a ``ValueError`` saying what was expected."""
+        batch_size, num_experts = expert_outputs.shape[:2]
+        if expert_logits is None or expert_logits.dim() != 3 or \
+                tuple(expert_logits.shape[:2]) != (batch_size, num_experts):
+            got = None if expert_logits is None else tuple(expert_logits.shape)
+            raise ValueError(
+                "HTLLoss(inter_target='predictions') needs expert_logits of "
+                f'shape ({batch_size}, {num_experts}, K), each expert\'s '
+                'token through the shared classifier (MoMERecognizer passes '
+                f'them from the head\'s expert_logits), got {got}')
+        return expert_logits

@@ -301,7 +301,11 @@ class MoMERecognizer(BaseRecognizer):
         ``target='prediction'``) also gets ``cls_scores=``: the logits
         the head computed in its own ``loss`` call of this pass, (B, K), or
         (B, N, K) for a head that classifies each expert
-        (``LateFusionHead``); the head runs once. They are captured from the
+        (``LateFusionHead``); the head runs once. A loss whose
+        ``requires_expert_logits`` is True (:class:`HTLLoss` with
+        ``inter_target='predictions'``) also gets ``expert_logits=``: each
+        expert's token through the head's shared classifier, (B, N, K),
+        from the head's ``expert_logits``. They are captured from the
         head's forward (its output, or the first element of a tuple), so
         the head's ``loss`` must call its forward exactly once.
 
@@ -327,11 +331,33 @@ class MoMERecognizer(BaseRecognizer):
                                         **head_kwargs)
         block_cls_tokens = [tap.class_tokens() for tap in taps]
         block_st_tokens = None
+        if getattr(self.htl_loss, 'requires_expert_logits', False):
+            token_kwargs['expert_logits'] = self._expert_logits(expert_outputs)
         if getattr(self.htl_loss, 'requires_st_tokens', True):
             block_st_tokens = [tap.st_tokens() for tap in taps]
         token_losses = self.htl_loss(block_cls_tokens, block_st_tokens,
                                      expert_outputs, **token_kwargs)
         return merge_dict(losses, token_losses)
+
+    def _expert_logits(self, expert_outputs: torch.Tensor) -> torch.Tensor:
+        """Each expert's token through the head's shared classifier.
+
+        Args:
+            expert_outputs (torch.Tensor): Shape (B, N, C).
+
+        Returns:
+            torch.Tensor: Shape (B, N, K), with its graph.
+
+        Raises:
+            TypeError: The head has no shared classifier (``expert_logits``).
+        """
+        if not hasattr(self.cls_head, 'expert_logits'):
+            raise TypeError(
+                f'{type(self.htl_loss).__name__} needs each expert\'s '
+                'prediction through a shared classifier, but '
+                f'{type(self.cls_head).__name__} has no expert_logits; use '
+                'a head that has one (TokenVotingGateHead)')
+        return self.cls_head.expert_logits(expert_outputs)
 
     def _head_loss_and_logits(
             self, expert_outputs: torch.Tensor, data_samples: SampleList,

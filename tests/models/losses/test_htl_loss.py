@@ -525,3 +525,62 @@ def test_inter_batch_standardize_needs_two_clips():
         build_htl(
             num_blocks=2, inter_batch_standardize=True)(block_cls, block_st,
                                                         expert_outputs)
+
+
+def prediction_htl(**kwargs):
+    return HTLLoss(
+        num_blocks=2, alpha=0., inter_target='predictions', **kwargs)
+
+
+def test_inter_on_predictions_by_hand():
+    # p_0 = softmax(0, 0) = (1/2, 1/2), p_1 = softmax(ln 3, 0) = (3/4, 1/4):
+    # KL(p_1 || p_0) = 3/4 ln(3/2) + 1/4 ln(1/2), KL(p_0 || p_1) = 1/2 ln(4/3)
+    # L_inter = (KL(p_1 || p_0) + KL(p_0 || p_1)) / 2.
+    block_cls, block_st, expert_outputs = make_tokens(2, 2, batch_size=1)
+    logits = torch.tensor([[[0., 0.], [float(torch.log(torch.tensor(3.))), 0.]]
+                           ],
+                          requires_grad=True)
+    losses = prediction_htl()(
+        block_cls, block_st, expert_outputs, expert_logits=logits)
+    expected = (0.75 * torch.log(torch.tensor(1.5)) +
+                0.25 * torch.log(torch.tensor(0.5)) +
+                0.5 * torch.log(torch.tensor(4 / 3))) / 2
+    torch.testing.assert_close(losses['loss_htl_inter'], expected)
+    # Teachers detached: d KL(p_k || p_n) / d logits_n = (p_n - p_k), / 2
+    # for the pair count.
+    losses['loss_htl_inter'].backward()
+    torch.testing.assert_close(
+        logits.grad, torch.tensor([[[-0.125, 0.125], [0.125, -0.125]]]))
+
+
+def test_inter_on_predictions_ignores_the_tokens():
+    block_cls, block_st, expert_outputs = make_tokens(3, 2)
+    agreeing = torch.randn(2, 1, 5).expand(2, 3, 5)
+    losses = prediction_htl()(
+        block_cls, block_st, expert_outputs, expert_logits=agreeing)
+    torch.testing.assert_close(losses['loss_htl_inter'], torch.tensor(0.))
+
+
+def test_inter_on_predictions_needs_expert_logits():
+    block_cls, block_st, expert_outputs = make_tokens(3, 2)
+    loss = prediction_htl()
+    assert loss.requires_expert_logits
+    assert not HTLLoss(num_blocks=2).requires_expert_logits
+    with pytest.raises(
+            ValueError,
+            match=r'needs expert_logits of shape '
+            r'\(2, 3, K\).*got None'):
+        loss(block_cls, block_st, expert_outputs)
+    with pytest.raises(ValueError, match=r'got \(2, 2, 5\)'):
+        loss(
+            block_cls,
+            block_st,
+            expert_outputs,
+            expert_logits=torch.zeros(2, 2, 5))
+    with pytest.raises(
+            ValueError,
+            match='inter_batch_standardize and '
+            'inter_reduction apply to'):
+        prediction_htl(inter_batch_standardize=True)
+    with pytest.raises(ValueError, match='inter_target must be one of'):
+        HTLLoss(num_blocks=2, inter_target='logits')

@@ -470,3 +470,44 @@ def test_bad_modality_masks_are_clear_errors():
         make_inputs(),
         masked_samples([0, 1], [dict(ir=True), None]),
         mode='predict')
+
+
+def test_htl_on_predictions_gets_the_shared_classifiers_expert_logits():
+    head = copy.deepcopy(TINY_MOME['cls_head'])
+    head['dropout_ratio'] = 0.
+    model = build_model(
+        htl_loss=dict(
+            type='HTLLoss',
+            num_blocks=NUM_BLOCKS,
+            alpha=0.,
+            inter_target='predictions'),
+        cls_head=head)
+    calls = []
+    model.htl_loss.register_forward_pre_hook(
+        lambda module, args, kwargs: calls.append((args, kwargs)),
+        with_kwargs=True)
+    losses = model(make_inputs(), labelled_samples([2, 1]), mode='loss')
+    (_, _, expert_outputs), kwargs = calls[0]
+    assert kwargs['expert_logits'].shape == (2, 3, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            kwargs['expert_logits'],
+            model.cls_head.expert_logits(expert_outputs))
+        expected = model.htl_loss.inter_prediction_divergence(
+            kwargs['expert_logits'])
+    torch.testing.assert_close(losses['loss_htl_inter'], expected)
+    losses['loss_htl_inter'].backward()
+    assert model.cls_head.classifier[-1].weight.grad.abs().sum() > 0
+
+
+def test_htl_on_predictions_needs_a_shared_classifier():
+    cfg = Config.fromfile(MODEL_CONFIG_DIR +
+                          '/late_fusion_uniformerv2_tiny.py').model.to_dict()
+    model = build_model(
+        htl_loss=dict(
+            type='HTLLoss', num_blocks=NUM_BLOCKS, inter_target='predictions'),
+        cls_head=cfg['cls_head'])
+    with pytest.raises(
+            TypeError, match='LateFusionHead has no '
+            'expert_logits'):
+        model(make_inputs(), labelled_samples([0, 1]), mode='loss')
