@@ -103,8 +103,15 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
             each sample's camera of each expert works
             (:func:`working_experts`); at least one per sample.
 
+    A token-fusion head is also scored as late fusion combines: its gate's
+    weights (``learned gate, probabilities``) and uniform weights
+    (``uniform, probabilities``) averaging each expert's probabilities
+    through the shared classifier instead of summing the tokens.
+
     Returns:
-        dict[str, float]: ``learned gate`` (not for late fusion),
+        dict[str, float]: ``learned gate`` (not for late fusion), for
+        ``fusion='token'`` ``learned gate, probabilities`` and ``uniform,
+        probabilities``,
         ``uniform``, ``working cameras`` (given ``working``) and
         ``<modality> alone``.
     """
@@ -131,8 +138,9 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
         return 100. * (predicted == labels).float().mean().item()
 
     results = {}
+    alone = expert_probabilities(head, tokens)  # (B*K, N, num_classes)
     if isinstance(head, TokenVotingGateHead):
-        logits, _ = head(tokens)
+        logits, gate_weights = head(tokens)
         results['learned gate'] = top1(F.softmax(logits, -1))
     results['uniform'] = top1(
         weighted_probabilities(
@@ -143,7 +151,10 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
             weighted_probabilities(
                 head, tokens,
                 weights.repeat_interleave(num_clips, 0).to(tokens.dtype)))
-    alone = expert_probabilities(head, tokens)  # (B*K, N, num_classes)
+    if isinstance(head, TokenVotingGateHead) and head.fusion == 'token':
+        results['learned gate, probabilities'] = top1(
+            (gate_weights.unsqueeze(-1) * alone).sum(1))
+        results['uniform, probabilities'] = top1(alone.mean(1))
     for index, modality in enumerate(modalities):
         results[f'{modality} alone'] = top1(alone[:, index])
     return results

@@ -135,7 +135,9 @@ def test_working_cameras_weights_only_the_working_experts_by_hand():
     results = gate_ablation_top1(head, outputs, torch.tensor([0, 0]),
                                  ('a', 'b'), working)
     assert list(results) == [
-        'learned gate', 'uniform', 'working cameras', 'a alone', 'b alone'
+        'learned gate', 'uniform', 'working cameras',
+        'learned gate, probabilities', 'uniform, probabilities', 'a alone',
+        'b alone'
     ]
     assert results['uniform'] == 0. and results['working cameras'] == 50.
 
@@ -149,3 +151,26 @@ def test_working_cameras_needs_one_working_camera_per_sample():
     with pytest.raises(ValueError, match=r'working must be \(2, 2\)'):
         gate_ablation_top1(head, outputs, torch.zeros(2), ('a', 'b'),
                            torch.ones(2, 3, dtype=torch.bool))
+
+
+def test_token_fusion_is_also_scored_averaging_probabilities():
+    """Expert a says class 0 (logits 2, 0, 0), expert b hesitates between
+    classes 1 and 2 (0, 2.5, 2.4). Summed tokens: (1, 1.25, 1.2) -> class
+    1. Averaged probabilities: a (0.787, 0.107, 0.107), b (0.041, 0.503,
+    0.455), mean (0.414, 0.305, 0.281) -> class 0, the label."""
+    head = build_head()
+    identity_classifier(head)
+    a = torch.tensor([[2., 0., 0., 0.]])
+    b = torch.tensor([[0., 2.5, 2.4, 0.]])
+    outputs = torch.stack([a, b], 1).unsqueeze(1)  # (B=1, K=1, N=2, C=4)
+    results = gate_ablation_top1(head, outputs, torch.tensor([0]), ('a', 'b'))
+    assert results['uniform'] == 0.
+    assert results['uniform, probabilities'] == 100.
+    _, gate_weights = head(outputs[:, 0])
+    expected = (gate_weights.unsqueeze(-1) *
+                F.softmax(head.classifier(outputs[:, 0]), -1)).sum(1)
+    assert results['learned gate, probabilities'] == 100. * float(
+        expected.argmax(-1).item() == 0)
+    assert 'uniform, probabilities' not in gate_ablation_top1(
+        build_head(fusion='prediction'), outputs, torch.tensor([0]),
+        ('a', 'b'))
