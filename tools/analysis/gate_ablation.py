@@ -11,7 +11,10 @@ nothing is no better than ``uniform``; late fusion's own prediction is
 ``uniform``. On synthetic data (a ``synthetic_driveact.json`` in the data
 root, which records each chunk's sensing condition) it adds ``working
 cameras``: uniform weights over the cameras that do not fail in the clip,
-what a gate that knows which camera fails would give.
+what a gate that knows which camera fails would give. A token-fusion head
+is also scored as late fusion combines, its gate's and uniform weights
+averaging each expert's probabilities (``learned gate, probabilities``,
+``uniform, probabilities``).
 """
 import argparse
 import torch
