@@ -112,8 +112,11 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
         dict[str, float]: ``learned gate`` (not for late fusion), for
         ``fusion='token'`` ``learned gate, probabilities`` and ``uniform,
         probabilities``,
-        ``uniform``, ``working cameras`` (given ``working``) and
-        ``<modality> alone``.
+        ``uniform``, ``working cameras`` (given ``working``),
+        ``<modality> alone`` and ``some expert right`` (the clips at least
+        one expert alone gets right, the ensemble's oracle accuracy: the
+        higher it is above each expert alone, the more the experts err on
+        different clips).
     """
     if expert_outputs.dim() != 4 or expert_outputs.shape[2] != len(
             modalities) or len(labels) != len(expert_outputs):
@@ -157,4 +160,9 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
         results['uniform, probabilities'] = top1(alone.mean(1))
     for index, modality in enumerate(modalities):
         results[f'{modality} alone'] = top1(alone[:, index])
+    # (B, N): does expert n alone (clips averaged) predict the label?
+    right_alone = alone.view(num_samples, num_clips, num_experts,
+                             -1).mean(1).argmax(-1) == labels.unsqueeze(1)
+    results['some expert right'] = 100. * right_alone.any(
+        1).float().mean().item()
     return results

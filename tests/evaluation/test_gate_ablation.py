@@ -44,6 +44,7 @@ def test_by_hand_each_expert_alone_and_uniform():
     results = gate_ablation_top1(head, outputs, torch.tensor([0, 2]),
                                  ('a', 'b'))
     assert results['a alone'] == 50. and results['b alone'] == 50.
+    assert results['some expert right'] == 100.  # a on sample 0, b on 1
     assert results['uniform'] == 50.
     logits, _ = head(outputs[:, 0])
     expected = 100. * (logits.argmax(-1) == torch.tensor([0, 2])).float()
@@ -97,7 +98,9 @@ def test_late_fusion_has_no_learned_gate_and_uniform_is_its_prediction():
     outputs = torch.randn(6, 1, 2, 4)
     labels = torch.randint(0, 3, (6, ))
     results = gate_ablation_top1(head, outputs, labels, ('a', 'b'))
-    assert list(results) == ['uniform', 'a alone', 'b alone']
+    assert list(results) == [
+        'uniform', 'a alone', 'b alone', 'some expert right'
+    ]
     predicted = F.softmax(head(outputs[:, 0]), -1).mean(1).argmax(-1)
     assert results['uniform'] == 100. * (predicted
                                          == labels).float().mean().item()
@@ -137,7 +140,7 @@ def test_working_cameras_weights_only_the_working_experts_by_hand():
     assert list(results) == [
         'learned gate', 'uniform', 'working cameras',
         'learned gate, probabilities', 'uniform, probabilities', 'a alone',
-        'b alone'
+        'b alone', 'some expert right'
     ]
     assert results['uniform'] == 0. and results['working cameras'] == 50.
 

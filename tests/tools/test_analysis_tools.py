@@ -133,9 +133,10 @@ def test_gate_ablation_tool_learned_gate_is_the_test_top1(trained_mome):
     ],
                       cwd=trained_mome['work_dir'])
     header, _, values = result.stdout.strip().splitlines()[-3:]
-    assert header == ('| learned gate | uniform | working cameras | '
-                      'learned gate, probabilities | uniform, probabilities '
-                      '| rgb alone | ir alone | depth alone |')
+    assert header == (
+        '| learned gate | uniform | working cameras | '
+        'learned gate, probabilities | uniform, probabilities '
+        '| rgb alone | ir alone | depth alone | some expert right |')
     top1 = [float(value) for value in values.strip('| ').split(' | ')]
     assert top1[0] == pytest.approx(
         100 * trained_mome['metrics']['acc/top1'], abs=0.01)

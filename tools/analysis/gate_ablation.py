@@ -14,7 +14,8 @@ cameras``: uniform weights over the cameras that do not fail in the clip,
 what a gate that knows which camera fails would give. A token-fusion head
 is also scored as late fusion combines, its gate's and uniform weights
 averaging each expert's probabilities (``learned gate, probabilities``,
-``uniform, probabilities``).
+``uniform, probabilities``). ``some expert right``: the clips at least one
+expert alone gets right.
 """
 import argparse
 import torch
