@@ -9,6 +9,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 from ...utils.modalities import (build_data_preprocessor, check_input_keys,
                                  normalize_modalities)
+from ..heads import TokenVotingGateHead
 from ..utils.class_indices import batch_labels
 from ..utils.modality_mask import check_modality_mask, sample_modality_mask
 from ..utils.token_tap import TokenTap, resolve_blocks
@@ -349,14 +350,17 @@ class MoMERecognizer(BaseRecognizer):
             torch.Tensor: Shape (B, N, K), with its graph.
 
         Raises:
-            TypeError: The head has no shared classifier (``expert_logits``).
+            TypeError: The head is not a :class:`TokenVotingGateHead` (the
+                heads whose ``expert_logits`` classify each token alone with
+                the shared classifier; ``InteractionExpertsHead``'s takes
+                other arguments).
         """
-        if not hasattr(self.cls_head, 'expert_logits'):
+        if not isinstance(self.cls_head, TokenVotingGateHead):
             raise TypeError(
                 f'{type(self.htl_loss).__name__} needs each expert\'s '
                 'prediction through a shared classifier, but '
-                f'{type(self.cls_head).__name__} has no expert_logits; use '
-                'a head that has one (TokenVotingGateHead)')
+                f'{type(self.cls_head).__name__} has no expert_logits of '
+                'one; use a TokenVotingGateHead (or a subclass)')
         return self.cls_head.expert_logits(expert_outputs)
 
     def _head_loss_and_logits(

@@ -500,14 +500,17 @@ def test_htl_on_predictions_gets_the_shared_classifiers_expert_logits():
     assert model.cls_head.classifier[-1].weight.grad.abs().sum() > 0
 
 
-def test_htl_on_predictions_needs_a_shared_classifier():
-    cfg = Config.fromfile(MODEL_CONFIG_DIR +
-                          '/late_fusion_uniformerv2_tiny.py').model.to_dict()
+@pytest.mark.parametrize('model_config, head_name',
+                         [('late_fusion', 'LateFusionHead'),
+                          ('interaction_experts', 'InteractionExpertsHead')])
+def test_htl_on_predictions_needs_a_shared_classifier(model_config, head_name):
+    """InteractionExpertsHead has an expert_logits too, of other
+    arguments: refused by name as well, not failing inside it."""
+    cfg = Config.fromfile(
+        f'{MODEL_CONFIG_DIR}/{model_config}_uniformerv2_tiny.py').model
     model = build_model(
         htl_loss=dict(
             type='HTLLoss', num_blocks=NUM_BLOCKS, inter_target='predictions'),
-        cls_head=cfg['cls_head'])
-    with pytest.raises(
-            TypeError, match='LateFusionHead has no '
-            'expert_logits'):
+        cls_head=cfg.to_dict()['cls_head'])
+    with pytest.raises(TypeError, match=f'{head_name} has no expert_logits'):
         model(make_inputs(), labelled_samples([0, 1]), mode='loss')
