@@ -135,10 +135,16 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
                          'have no working camera')
     tokens = expert_outputs.flatten(0, 1)  # (B*K, N, C)
 
+    def right(probabilities: torch.Tensor) -> torch.Tensor:
+        """(B*K, ..., classes) -> (B, ...): the clip-averaged prediction
+        is the label."""
+        predicted = probabilities.view(
+            num_samples, num_clips,
+            *probabilities.shape[1:]).mean(1).argmax(-1)
+        return predicted == labels.view(-1, *[1] * (predicted.dim() - 1))
+
     def top1(probabilities: torch.Tensor) -> float:
-        predicted = probabilities.view(num_samples, num_clips,
-                                       -1).mean(1).argmax(-1)
-        return 100. * (predicted == labels).float().mean().item()
+        return 100. * right(probabilities).float().mean().item()
 
     results = {}
     alone = expert_probabilities(head, tokens)  # (B*K, N, num_classes)
@@ -160,9 +166,6 @@ def gate_ablation_top1(head: Union[TokenVotingGateHead, LateFusionHead],
         results['uniform, probabilities'] = top1(alone.mean(1))
     for index, modality in enumerate(modalities):
         results[f'{modality} alone'] = top1(alone[:, index])
-    # (B, N): does expert n alone (clips averaged) predict the label?
-    right_alone = alone.view(num_samples, num_clips, num_experts,
-                             -1).mean(1).argmax(-1) == labels.unsqueeze(1)
-    results['some expert right'] = 100. * right_alone.any(
+    results['some expert right'] = 100. * right(alone).any(
         1).float().mean().item()
     return results
