@@ -141,3 +141,18 @@ def test_gate_ablation_tool_learned_gate_is_the_test_top1(trained_mome):
     assert top1[0] == pytest.approx(
         100 * trained_mome['metrics']['acc/top1'], abs=0.01)
     assert all(0 <= value <= 100 for value in top1)
+
+
+def test_gate_ablation_tool_on_the_training_set(trained_mome):
+    """--split train scores the training set (its own ``indices`` kept)
+    through the test pipeline: the training loader's 16 clips, not the
+    test set's."""
+    result = run_tool([
+        'tools/analysis/gate_ablation.py', trained_mome['config'],
+        trained_mome['checkpoint'], '--split', 'train', '--work-dir',
+        trained_mome['work_dir'] / 'gate_ablation_train', '--cfg-options',
+        *trained_mome['options'], 'train_dataloader.dataset.indices=16'
+    ],
+                      cwd=trained_mome['work_dir'])
+    title = result.stdout.strip().splitlines()[-4]
+    assert title.endswith(', train split, 16 clips, Top-1 (%):')

@@ -1,11 +1,12 @@
 """What a trained token voting gate adds over the plain mean of its experts.
 
 Usage: ``python tools/analysis/gate_ablation.py CONFIG CHECKPOINT
-[--split test|val] [--cfg-options KEY=VALUE ...]``. Runs the model once
-over the test (or validation) set, keeps each clip's expert output tokens
-(the input of its ``TokenVotingGateHead`` or ``LateFusionHead``) and
-prints, as a Markdown table, the Top-1 of the same experts and classifier
-with the learned gate, with uniform weights, and with each expert alone
+[--split test|val|train] [--cfg-options KEY=VALUE ...]``. Runs the model
+once over the test (or validation, or training) set, keeps each clip's
+expert output tokens (the input of its ``TokenVotingGateHead`` or
+``LateFusionHead``) and prints, as a Markdown table, the Top-1 of the
+same experts and classifier with the learned gate, with uniform weights,
+and with each expert alone
 (:func:`mome_mmaction.evaluation.gate_ablation_top1`). A gate that learned
 nothing is no better than ``uniform``; late fusion's own prediction is
 ``uniform``. On synthetic data (a ``synthetic_driveact.json`` in the data
@@ -15,7 +16,9 @@ what a gate that knows which camera fails would give. A token-fusion head
 is also scored as late fusion combines, its gate's and uniform weights
 averaging each expert's probabilities (``learned gate, probabilities``,
 ``uniform, probabilities``). ``some expert right``: the clips at least one
-expert alone gets right.
+expert alone gets right. ``--split train`` reads the training set through
+the test pipeline (no augmentation): what the gate could learn from the
+clips it is trained on.
 """
 import argparse
 import torch
@@ -33,7 +36,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_config_arguments(parser)
     parser.add_argument('checkpoint')
-    parser.add_argument('--split', choices=('test', 'val'), default='test')
+    parser.add_argument(
+        '--split',
+        choices=('test', 'val', 'train'),
+        default='test',
+        help='train: the training set through the test pipeline')
     parser.add_argument(
         '--work-dir',
         default='work_dirs/gate_ablation',
@@ -41,6 +48,11 @@ def main() -> None:
     args = parser.parse_args()
     cfg = config_from_args(args)
     cfg.work_dir, cfg.load_from, cfg.launcher = args.work_dir, None, 'none'
+    if args.split == 'train':
+        cfg.test_dataloader.dataset = dict(
+            cfg.train_dataloader.dataset,
+            pipeline=cfg.test_dataloader.dataset.pipeline,
+            test_mode=True)
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(args.checkpoint, map_location='cpu')
     model = runner.model.eval()
@@ -52,7 +64,8 @@ def main() -> None:
     captured = []
     head.register_forward_pre_hook(
         lambda module, inputs: captured.append(inputs[0]))
-    loader = getattr(runner, f'{args.split}_dataloader')
+    loader = runner.val_dataloader if args.split == 'val' \
+        else runner.test_dataloader
     outputs, labels, metainfo = [], [], []
     with torch.no_grad():
         for data in loader:
