@@ -1,4 +1,4 @@
-# The named MoME + HTL recipe (mome_htl_stable_synthetic.py: per-expert
+# MoME + HTL with two stabilizers (mome_htl_stable_synthetic.py: per-expert
 # cross-entropy, beta ramped up) with the fused token classified by Dropout ->
 # Linear (TokenVotingGateHead(mlp_channels=0)) instead of the paper's MLP
 # (docs/training_health.md).

@@ -1,7 +1,8 @@
-# MoME + HTL with the stabilizers the training-health diagnosis supports
-# (docs/training_health.md), the synthetic twin of
-# configs/mome_htl_stable_driveact.py; mome_htl_synthetic.py stays the
-# paper's recipe. Two changes to it:
+# MoME + HTL with the first two stabilizers of the training-health
+# diagnosis (docs/training_health.md); mome_htl_synthetic.py stays the
+# paper's recipe, and the named stabilized one (the twin of
+# configs/mome_htl_stable_driveact.py) is
+# mome_htl_stable_prediction_inter_synthetic.py. Two changes to the paper's:
 # - each expert's token also through the shared classifier with its own
 #   cross-entropy (TokenVotingGateHead(expert_loss_weight=1),
 #   Gradient-Blending), so every expert stays discriminative on its own;

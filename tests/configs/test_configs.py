@@ -293,3 +293,23 @@ def test_the_main_job_is_deterministic(main_job_run, tmp_path):
     assert runs[0].keys() == runs[1].keys()
     for name, weight in runs[0].items():
         assert torch.equal(weight, runs[1][name]), name
+
+
+def test_the_stable_recipe_and_its_synthetic_twin_agree():
+    """configs/mome_htl_stable_driveact.py is measured by its synthetic twin
+    on the benchmark: both change the paper's head and HTL the same way (the
+    L_inter warm-up aside, which counts each dataset's own steps)."""
+    full = PARSED_CONFIGS[REPO_ROOT /
+                          'configs/mome_htl_stable_driveact.py'].model
+    twin_path = 'mome_htl_stable_prediction_inter_synthetic.py'
+    twin = PARSED_CONFIGS[REPO_ROOT / 'configs/synthetic' / twin_path].model
+    for key in ('expert_loss_weight', 'mlp_channels', 'gate_token_norm',
+                'fusion'):
+        assert full.cls_head.get(key) == twin.cls_head.get(key), key
+    full_htl, twin_htl = MODELS.build(full.htl_loss), MODELS.build(
+        twin.htl_loss)
+    for key in ('alpha', 'beta', 'inter_reduction', 'intra_cls_teacher',
+                'detach_teacher', 'inter_batch_standardize', 'inter_target'):
+        assert getattr(full_htl, key) == getattr(twin_htl, key), key
+    assert full_htl.inter_target == 'predictions'
+    assert full_htl.beta_warmup_iters > 0 and twin_htl.beta_warmup_iters > 0

@@ -77,8 +77,9 @@ class HTLLoss(BaseModule):
     its embeddings over the batch before its invariance term for the same
     reason.
 
-    ``inter_target='predictions'`` (an ablation that departs from the
-    paper, off in its recipe): ``L_inter`` aligns what the experts predict
+    ``inter_target='predictions'`` (departs from the paper, off in its
+    recipe; on in the stabilized one, ``configs/mome_htl_stable_driveact.py``,
+    docs/training_health.md): ``L_inter`` aligns what the experts predict
     instead of their tokens, each expert's token through the head's shared
     classifier (``expert_logits`` (B, N, K), passed by
     :class:`MoMERecognizer` from the head's ``expert_logits``)::
