@@ -31,7 +31,10 @@ interval over the test clips (every split's clips resampled, the same draw
 for both), from the test predictions each run dumps. With several
 ``--seeds``, seed N's runs go in ``WORK_DIR/seed<N>/`` and every figure is
 the mean over the seeds (the standard deviation is over the splits' seed
-means; the paired interval scores every seed on the same draw of clips).
+means; the paired interval scores every seed on the same draw of clips,
+so it covers the test clips' sampling, not the training noise: the column
+``Top-1 diff per seed`` shows that, each seed's difference over the
+splits).
 ``--paired-baseline-dir DIR`` reads each pair's A from another work dir of
 the same seeds and splits (e.g. ``--paired late_fusion_synthetic:
 late_fusion_synthetic`` for one config trained with two pretrained
@@ -52,7 +55,8 @@ import mome_mmaction  # noqa: F401
 from mome_mmaction.datasets.synthetic import (SYNTHETIC_DRIVEACT_HARD,
                                               make_synthetic_driveact)
 from mome_mmaction.evaluation import (best_checkpoint, newest_test_metrics,
-                                      paired_bootstrap, to_markdown)
+                                      paired_bootstrap, seed_top1_differences,
+                                      to_markdown)
 from mome_mmaction.utils import load_pickle_safely
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +156,9 @@ def paired_rows(pairs: List[str],
     """Table rows of :func:`paired_bootstrap` for each ``A:B`` pair;
     ``split_dirs`` holds each split's run directories, one per seed. With
     ``baseline_split_dirs`` (the same layout), A's runs are read there."""
-    rows = [['B - A', 'clips', 'Top-1 diff [95% CI]', 'Mean-1 diff [95% CI]']]
+    several_seeds = len(split_dirs[0]) > 1
+    rows = [['B - A', 'clips', 'Top-1 diff [95% CI]', 'Mean-1 diff [95% CI]'] +
+            ['Top-1 diff per seed'] * several_seeds]
     baseline_split_dirs = baseline_split_dirs or split_dirs
     for pair in pairs:
         config_a, config_b = pair.split(':')
@@ -185,7 +191,10 @@ def paired_rows(pairs: List[str],
             f'{100 * diff["mean1_diff"]:+.2f} '
             f'[{100 * diff["mean1_low"]:+.2f}, '
             f'{100 * diff["mean1_high"]:+.2f}]'
-        ])
+        ] + [
+            ' / '.join(f'{100 * seed_diff:+.2f}'
+                       for seed_diff in seed_top1_differences(splits))
+        ] * several_seeds)
     return rows
 
 

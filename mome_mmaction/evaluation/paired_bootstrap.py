@@ -93,3 +93,36 @@ def paired_bootstrap(splits: Sequence[Dict[str, np.ndarray]],
         mean1_low=float(low[1]),
         mean1_high=float(high[1]),
         clips=int(sum(len(s['labels']) for s in splits)))
+
+
+def seed_top1_differences(splits: Sequence[Dict[str,
+                                                np.ndarray]]) -> np.ndarray:
+    """Each training seed's Top-1 difference ``b - a``, averaged over the
+    splits: how far one seed's reading moves. :func:`paired_bootstrap`'s
+    interval covers the test clips' sampling only; these show the training
+    noise it leaves out.
+
+    Args:
+        splits (Sequence[dict]): As for :func:`paired_bootstrap`, with
+            ``predicted_a`` and ``predicted_b`` of shape (R, S_split), the
+            same R seeds in every split and for both models.
+
+    Returns:
+        np.ndarray: (R,) Top-1 differences as fractions, seed by seed.
+    """
+    per_split = []
+    for index, split in enumerate(splits):
+        a = np.atleast_2d(split['predicted_a'])
+        b = np.atleast_2d(split['predicted_b'])
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(f'split {index}: {a.shape[0]} seeds of a, '
+                             f'{b.shape[0]} of b')
+        per_split.append([
+            top1_and_mean1(split['labels'], row_b)[0] -
+            top1_and_mean1(split['labels'], row_a)[0]
+            for row_a, row_b in zip(a, b)
+        ])
+    if len({len(seeds) for seeds in per_split}) > 1:
+        raise ValueError('every split needs the same seeds, got '
+                         f'{[len(seeds) for seeds in per_split]} per split')
+    return np.mean(per_split, axis=0)

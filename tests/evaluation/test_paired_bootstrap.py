@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mome_mmaction.evaluation import paired_bootstrap, top1_and_mean1
+from mome_mmaction.evaluation import (paired_bootstrap, seed_top1_differences,
+                                      top1_and_mean1)
 
 
 def test_top1_and_mean1_by_hand():
@@ -101,3 +102,20 @@ def test_a_seed_repeated_is_one_seed_not_twice_the_clips():
     ],
                              resamples=300)
     assert twice == pytest.approx(once)
+
+
+def test_each_seeds_difference_by_hand():
+    """Seed 0: A 2/4, B 4/4 (+0.5); seed 1: A 4/4, B 3/4 (-0.25). Two
+    splits, the second the same as the first: the mean over them."""
+    split = dict(
+        labels=np.array([0, 1, 0, 1]),
+        predicted_a=np.array([[0, 0, 0, 0], [0, 1, 0, 1]]),
+        predicted_b=np.array([[0, 1, 0, 1], [0, 1, 0, 0]]))
+    assert seed_top1_differences([split, split]) == pytest.approx([0.5, -0.25])
+    with pytest.raises(ValueError, match='split 1: 2 seeds of a, 1 of b'):
+        seed_top1_differences([split, dict(split, predicted_b=np.zeros(4))])
+    with pytest.raises(ValueError, match=r'same seeds, got \[2, 1\]'):
+        seed_top1_differences([
+            split,
+            dict(split, predicted_a=np.zeros(4), predicted_b=np.zeros(4))
+        ])

@@ -41,6 +41,7 @@ def test_paired_rows_read_the_dumped_predictions(tmp_path):
     write_predictions(split_dir / 'late', [0, 1, 2, 0], [0, 0, 0, 0])
     write_predictions(split_dir / 'mome', [0, 1, 2, 0], [0, 1, 2, 0])
     header, row = benchmark.paired_rows(['late:mome'], [[split_dir]])
+    assert len(header) == len(row) == 4  # one seed: no per-seed column
     # Top-1 0.5 -> 1 (+50); Mean-1 (1+0+0)/3 -> 1 (+66.67)
     assert row[:2] == ['mome - late', '4']
     assert row[2].startswith('+50.00 [') and row[3].startswith('+66.67 [')
@@ -64,6 +65,7 @@ def test_paired_rows_average_the_seeds_of_a_split(tmp_path):
     header, row = benchmark.paired_rows(['late:mome'], [seed_dirs])
     assert row[:2] == ['mome - late', '4']
     assert row[2].startswith('+12.50 [')
+    assert header[4] == 'Top-1 diff per seed' and row[4] == '+50.00 / -25.00'
     write_predictions(tmp_path / 'seed2' / 'split0' / 'late', [1, 1, 2, 0],
                       labels)
     write_predictions(tmp_path / 'seed2' / 'split0' / 'mome', labels, labels)
